@@ -1,0 +1,19 @@
+"""wcrnn_rc: reservoir computing with weakly coupled residual recurrent networks.
+
+A WCRNN updates its state as ``h_t = rho(h_{t-1}) + eps * f(W h_{t-1} + U x_t + b)``:
+a fixed residual map rho carries memory forward and a weakly coupled random branch
+adds computation. The estimators here are scikit-learn compatible.
+"""
+
+from .estimators import WCRNNClassifier, WCRNNRegressor
+from .reservoir import SupercriticalResidualWarning, WCRNNReservoir
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SupercriticalResidualWarning",
+    "WCRNNClassifier",
+    "WCRNNRegressor",
+    "WCRNNReservoir",
+    "__version__",
+]

@@ -1,0 +1,174 @@
+"""All numba-compiled code of wcrnn_rc.
+
+Every ``@njit`` function of the library lives here, so that numba's on-disk cache
+(which does not track changes across files) stays consistent. This module imports
+only numpy, numba and math. Public wrappers elsewhere validate the input, cast it to
+one canonical layout (C-contiguous float32 or float64) and call these kernels.
+
+Kernels never write to their inputs and never draw random numbers; each one has a
+plain-NumPy twin in ``tests/naive.py``.
+
+The recurrence (DESIGN.md section 1) for a batch of sequences is::
+
+    a_t = W h_{t-1} + drive_t            (drive_t = U x_t + b, computed by one GEMM)
+    h_t = rho(h_{t-1}) + eps * f(a_t)
+
+Sequences are stored *packed*, time-major, as in PyTorch's ``PackedSequence``: the
+sequences are sorted by decreasing length, and step ``t`` holds the rows of the
+``batch_sizes[t]`` sequences that are still running, which are always a prefix of
+the batch. A single series is a batch of one; a 3-D batch has constant batch sizes.
+Each step is then one ``(k, N) @ (N, N)`` product over the running prefix.
+"""
+
+import numpy as np
+from numba import njit
+
+# fastmath stays off: the hot path is BLAS (unaffected), and the elementwise part
+# gained nothing measurable from it, while reassociation would break the exact
+# leaky-ESN equalities the tests check.
+_FASTMATH = False
+
+# Residual kinds understood by ``run_packed`` (see ``wcrnn_rc.residuals``).
+RESIDUAL_NONE = 0  # rho(h) = 0
+RESIDUAL_DIAGONAL = 1  # rho(h) = d * h, O(N)
+RESIDUAL_BLOCKS = 2  # 2x2 blocks on unit pairs (2i, 2i+1), trailing unit diagonal
+RESIDUAL_DENSE = 3  # rho(h) = R h, one product per step
+RESIDUAL_TANH = 4  # rho(h) = d * tanh(h), O(N)
+
+ACTIVATION_TANH = 0
+ACTIVATION_RELU = 1
+ACTIVATION_IDENTITY = 2
+
+
+@njit(cache=True, fastmath=_FASTMATH)
+def _apply_residual(h, k, kind, diag, blocks, dense_t, out):
+    """Write rho(h[:k]) into out[:k]; h is (B, N), out has the same shape."""
+    n_units = h.shape[1]
+    if kind == RESIDUAL_DENSE:
+        np.dot(h[:k], dense_t, out[:k])
+    elif kind == RESIDUAL_DIAGONAL:
+        for b in range(k):
+            for i in range(n_units):
+                out[b, i] = diag[i] * h[b, i]
+    elif kind == RESIDUAL_TANH:
+        for b in range(k):
+            for i in range(n_units):
+                out[b, i] = diag[i] * np.tanh(h[b, i])
+    elif kind == RESIDUAL_BLOCKS:
+        n_blocks = blocks.shape[0]
+        for b in range(k):
+            for p in range(n_blocks):
+                x0 = h[b, 2 * p]
+                x1 = h[b, 2 * p + 1]
+                out[b, 2 * p] = blocks[p, 0, 0] * x0 + blocks[p, 0, 1] * x1
+                out[b, 2 * p + 1] = blocks[p, 1, 0] * x0 + blocks[p, 1, 1] * x1
+            if 2 * n_blocks < n_units:  # odd N: one trailing 1x1 block
+                out[b, n_units - 1] = diag[n_units - 1] * h[b, n_units - 1]
+    else:  # RESIDUAL_NONE
+        for b in range(k):
+            for i in range(n_units):
+                out[b, i] = 0.0
+
+
+@njit(cache=True, fastmath=_FASTMATH)
+def _recurrent_product(h, k, recurrent_t, indptr, indices, data, out):
+    """Write W h[:k] into out[:k]: dense (one GEMM) or CSR sparse W."""
+    if indptr.shape[0] == 0:
+        np.dot(h[:k], recurrent_t, out[:k])
+        return
+    n_units = h.shape[1]
+    for b in range(k):
+        for i in range(n_units):
+            acc = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                acc += data[p] * h[b, indices[p]]
+            out[b, i] = acc
+
+
+@njit(cache=True, fastmath=_FASTMATH)
+def run_packed(
+    drive,
+    batch_sizes,
+    h0,
+    recurrent_t,
+    indptr,
+    indices,
+    data,
+    residual_kind,
+    residual_diag,
+    residual_blocks,
+    residual_dense_t,
+    coupling,
+    activation,
+    store_states,
+):
+    """Run the WCRNN recurrence over packed sequences.
+
+    Compiled lazily for float32 and float64; expected signature (F = float dtype)::
+
+        (F[:, ::1], i8[::1], F[:, ::1], F[:, ::1], i8[::1], i8[::1], F[::1], i8,
+         F[::1], F[:, :, ::1], F[:, ::1], F, i8, b1)
+
+    Parameters
+    ----------
+    drive : ndarray of shape (n_rows, n_units)
+        Packed input drive ``U x_t + b``, time-major (see the module docstring).
+    batch_sizes : ndarray of shape (n_steps,), dtype int64
+        Number of running sequences at each step, non-increasing.
+    h0 : ndarray of shape (n_sequences, n_units)
+        Initial states, in the packed (sorted) order.
+    recurrent_t : ndarray of shape (n_units, n_units)
+        ``W.T``, used when ``indptr`` is empty (dense W).
+    indptr, indices, data : ndarray
+        CSR arrays of W (not transposed); empty ``indptr`` selects the dense path.
+    residual_kind : int
+        One of the ``RESIDUAL_*`` constants.
+    residual_diag : ndarray of shape (n_units,)
+        Diagonal of a diagonal residual, per-unit scale of the tanh residual, or
+        the trailing 1x1 block of a block residual with odd ``n_units``.
+    residual_blocks : ndarray of shape (n_units // 2, 2, 2)
+        2x2 blocks of a block-diagonal residual.
+    residual_dense_t : ndarray of shape (n_units, n_units)
+        ``R.T`` for a dense residual.
+    coupling : float
+        The coupling eps.
+    activation : int
+        One of the ``ACTIVATION_*`` constants.
+    store_states : bool
+        Whether to return every state; otherwise an empty ``states`` is returned.
+
+    Returns
+    -------
+    states : ndarray of shape (n_rows, n_units) or (0, n_units)
+        Packed states, row-aligned with ``drive``.
+    last : ndarray of shape (n_sequences, n_units)
+        The state of each sequence after its last step.
+    total : ndarray of shape (n_sequences, n_units)
+        The sum of each sequence's states over its steps.
+    """
+    n_seq, n_units = h0.shape
+    h = h0.copy()
+    total = np.zeros_like(h0)
+    states = np.empty((drive.shape[0] if store_states else 0, n_units), h0.dtype)
+    pre = np.empty_like(h0)
+    res = np.empty_like(h0)
+    row = 0
+    for t in range(batch_sizes.shape[0]):
+        k = batch_sizes[t]
+        _recurrent_product(h, k, recurrent_t, indptr, indices, data, pre)
+        _apply_residual(
+            h, k, residual_kind, residual_diag, residual_blocks, residual_dense_t, res
+        )
+        for b in range(k):
+            for i in range(n_units):
+                a = pre[b, i] + drive[row + b, i]
+                if activation == ACTIVATION_TANH:
+                    a = np.tanh(a)
+                elif activation == ACTIVATION_RELU:
+                    a = max(a, 0.0)
+                h[b, i] = res[b, i] + coupling * a
+                total[b, i] += h[b, i]
+        if store_states:
+            states[row : row + k] = h[:k]
+        row += k
+    return states, h, total

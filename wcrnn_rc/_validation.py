@@ -1,0 +1,200 @@
+"""Shared input checks: one time series (2-D), a batch (3-D) or a ragged list.
+
+``validate_sequences`` turns any accepted input into a ``Sequences`` record with a
+canonical layout (C-contiguous float32 or float64), checking finiteness, emptiness,
+widths and the number of features seen in ``fit``. ``pack`` lays sequences out
+time-major for the kernels (see ``wcrnn_rc._kernels``) and ``unpack`` reverses it.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.utils.validation import check_array, validate_data
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+@dataclass(frozen=True)
+class Sequences:
+    """Validated input.
+
+    Attributes
+    ----------
+    kind : {"series", "batch", "ragged"}
+        One time series (2-D input), equal-length sequences (3-D input) or a list of
+        sequences (which may differ in length).
+    data : list of ndarray of shape (n_steps_i, n_features)
+        The sequences, C-contiguous, one entry for a single series.
+    dtype : numpy dtype
+        float32 or float64, shared by all sequences.
+    """
+
+    kind: str
+    data: list
+    dtype: np.dtype
+
+    @property
+    def lengths(self):
+        return np.array([len(seq) for seq in self.data], dtype=np.int64)
+
+    @property
+    def n_features(self):
+        return self.data[0].shape[1]
+
+    def __len__(self):
+        return len(self.data)
+
+
+def _is_sequence_list(X):
+    """True for a list/tuple whose items are themselves 2-D (each a sequence)."""
+    if not isinstance(X, (list, tuple)) or len(X) == 0:
+        return False
+    first = X[0]
+    if hasattr(first, "ndim"):
+        return first.ndim == 2
+    return (
+        isinstance(first, (list, tuple))
+        and len(first) > 0
+        and isinstance(first[0], (list, tuple, np.ndarray))
+    )
+
+
+def validate_sequences(estimator, X, *, reset):
+    """Validate input for a reservoir and record or check ``n_features_in_``.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        Receives ``n_features_in_`` (and feature names for a 2-D DataFrame).
+    X : array-like of shape (n_steps, n_features) or (n_sequences, n_steps, \
+            n_features), or list of array-like of shape (n_steps_i, n_features)
+        Input.
+    reset : bool
+        True in ``fit``; False checks against the fitted ``n_features_in_``.
+
+    Returns
+    -------
+    sequences : Sequences
+    """
+    if isinstance(X, np.ndarray) and X.ndim == 3:
+        if X.shape[0] == 0 or X.shape[1] == 0:
+            raise ValueError(
+                f"Found an empty batch of sequences with shape {X.shape}; every "
+                "sequence needs at least one time step."
+            )
+        n_seq, n_steps, n_features = X.shape
+        flat = validate_data(
+            estimator,
+            X.reshape(n_seq * n_steps, n_features),
+            reset=reset,
+            dtype=FLOAT_DTYPES,
+            order="C",
+            ensure_min_samples=1,
+        )
+        flat = flat.reshape(n_seq, n_steps, n_features)
+        return Sequences("batch", list(flat), flat.dtype)
+    if _is_sequence_list(X):
+        return _validate_ragged(estimator, X, reset=reset)
+    if isinstance(X, (list, tuple)) and len(X) == 0:
+        raise ValueError("Found an empty list of sequences; at least one is required.")
+    if hasattr(X, "ndim") and X.ndim not in (2, 3):
+        raise ValueError(
+            f"Expected a 2-D array (n_steps, n_features), a 3-D array (n_sequences, "
+            f"n_steps, n_features) or a list of 2-D sequences; got {X.ndim}-D input. "
+            "Reshape a single feature with X.reshape(-1, 1)."
+        )
+    series = validate_data(estimator, X, reset=reset, dtype=FLOAT_DTYPES, order="C")
+    return Sequences("series", [series], series.dtype)
+
+
+def _validate_ragged(estimator, X, *, reset):
+    seqs = []
+    for i, seq in enumerate(X):
+        try:
+            seq = check_array(
+                seq,
+                dtype=FLOAT_DTYPES,
+                order="C",
+                input_name=f"X[{i}]",
+                ensure_min_samples=1,
+            )
+        except ValueError as exc:
+            raise ValueError(f"Sequence {i} of the list is invalid: {exc}") from exc
+        seqs.append(seq)
+    widths = sorted({seq.shape[1] for seq in seqs})
+    if len(widths) > 1:
+        by_width = {w: [i for i, s in enumerate(seqs) if s.shape[1] == w] for w in widths}
+        detail = "; ".join(f"{w} features: sequences {idx[:5]}" for w, idx in by_width.items())
+        raise ValueError(
+            f"All sequences must have the same number of features; found {detail}."
+        )
+    dtype = np.result_type(*[seq.dtype for seq in seqs])
+    seqs = [np.ascontiguousarray(seq, dtype=dtype) for seq in seqs]
+    # Record or check n_features_in_ through sklearn on one time step.
+    validate_data(estimator, seqs[0][:1], reset=reset, dtype=FLOAT_DTYPES)
+    return Sequences("ragged", seqs, np.dtype(dtype))
+
+
+@dataclass(frozen=True)
+class Packing:
+    """Time-major layout of sequences sorted by decreasing length.
+
+    Attributes
+    ----------
+    order : ndarray of shape (n_sequences,)
+        ``order[j]`` is the original index of packed sequence ``j``.
+    batch_sizes : ndarray of shape (max_length,)
+        Number of running sequences at each step.
+    positions : ndarray of shape (n_rows,)
+        Packed row of each step, sequence-major in packed order.
+    lengths : ndarray of shape (n_sequences,)
+        Lengths in packed order.
+    """
+
+    order: np.ndarray
+    batch_sizes: np.ndarray
+    positions: np.ndarray
+    lengths: np.ndarray
+
+
+def make_packing(lengths):
+    """Compute the time-major packing of sequences with the given lengths.
+
+    Parameters
+    ----------
+    lengths : ndarray of shape (n_sequences,)
+
+    Returns
+    -------
+    packing : Packing
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    order = np.argsort(-lengths, kind="stable")
+    sorted_lengths = lengths[order]
+    steps = np.arange(sorted_lengths[0])
+    # Sorted descending, so the sequences still running at step t are a prefix.
+    batch_sizes = np.searchsorted(-sorted_lengths, -steps, side="left").astype(np.int64)
+    step_offsets = np.concatenate([[0], np.cumsum(batch_sizes)[:-1]])
+    seq_index = np.repeat(np.arange(len(sorted_lengths)), sorted_lengths)
+    seq_starts = np.concatenate([[0], np.cumsum(sorted_lengths)[:-1]])
+    step_index = np.arange(seq_index.shape[0]) - np.repeat(seq_starts, sorted_lengths)
+    positions = step_offsets[step_index] + seq_index
+    return Packing(order, batch_sizes, positions, sorted_lengths)
+
+
+def pack(seqs, packing):
+    """Stack sequences into a (n_rows, n_features) time-major packed array."""
+    seq_major = np.concatenate([seqs[i] for i in packing.order], axis=0)
+    packed = np.empty_like(seq_major)
+    packed[packing.positions] = seq_major
+    return packed
+
+
+def unpack(packed, packing):
+    """Split packed rows back into sequences, in the original order."""
+    seq_major = packed[packing.positions]
+    pieces = np.split(seq_major, np.cumsum(packing.lengths)[:-1])
+    out = [None] * len(pieces)
+    for j, piece in enumerate(pieces):
+        out[packing.order[j]] = piece
+    return out

@@ -1,0 +1,421 @@
+"""WCRNNRegressor and WCRNNClassifier: a reservoir plus any scikit-learn readout."""
+
+import numbers
+
+import numpy as np
+from scipy import linalg
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+from sklearn.base import _fit_context
+from sklearn.linear_model import Ridge, RidgeClassifier
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+
+from ._validation import validate_sequences
+from .reservoir import WCRNNReservoir
+
+__all__ = ["WCRNNClassifier", "WCRNNRegressor", "ridge_from_state_windows"]
+
+
+def ridge_from_state_windows(windows, ridge):
+    """Fit a ``Ridge`` from (states, targets) windows without holding all states.
+
+    The windows' means and centred cross-products are merged pairwise (Chan et
+    al.'s update), so memory stays O(n_units**2) however long the series, and the
+    result equals ``ridge.fit`` on the stacked windows up to rounding.
+
+    Parameters
+    ----------
+    windows : iterable of (ndarray of shape (n_i, n_units), ndarray of shape \
+            (n_i, n_targets))
+        Consecutive pieces of the design matrix and targets.
+    ridge : Ridge
+        Unfitted template; its ``alpha`` and ``fit_intercept`` are used.
+
+    Returns
+    -------
+    ridge : Ridge
+        A clone of ``ridge`` with ``coef_``, ``intercept_`` and
+        ``n_features_in_`` set, ready to ``predict``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from wcrnn_rc.estimators import ridge_from_state_windows
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(100, 3)), rng.normal(size=(100, 1))
+    >>> streamed = ridge_from_state_windows([(X[:40], y[:40]), (X[40:], y[40:])], Ridge())
+    >>> np.allclose(streamed.coef_, Ridge().fit(X, y).coef_)
+    True
+    """
+    n, mean_x, mean_y, cxx, cxy = 0, 0.0, 0.0, 0.0, 0.0
+    for states, targets in windows:
+        states = np.asarray(states, dtype=np.float64)
+        targets = np.asarray(targets, dtype=np.float64)
+        m = states.shape[0]
+        if m == 0:
+            continue
+        if not ridge.fit_intercept:
+            cxx = cxx + states.T @ states
+            cxy = cxy + states.T @ targets
+            n += m
+            continue
+        wmean_x, wmean_y = states.mean(axis=0), targets.mean(axis=0)
+        xc, yc = states - wmean_x, targets - wmean_y
+        dx, dy = wmean_x - mean_x, wmean_y - mean_y
+        weight = n * m / (n + m)
+        cxx = cxx + xc.T @ xc + weight * np.outer(dx, dx)
+        cxy = cxy + xc.T @ yc + weight * np.outer(dx, dy)
+        mean_x = mean_x + dx * (m / (n + m))
+        mean_y = mean_y + dy * (m / (n + m))
+        n += m
+    if n == 0:
+        raise ValueError("No training steps are left for the readout.")
+    n_units = cxx.shape[0]
+    alpha = np.broadcast_to(np.asarray(ridge.alpha, dtype=np.float64), (cxy.shape[1],))
+    coef = np.empty((cxy.shape[1], n_units))
+    for a in np.unique(alpha):
+        targets = alpha == a
+        lhs = cxx + a * np.eye(n_units)
+        try:
+            coef[targets] = linalg.solve(lhs, cxy[:, targets], assume_a="pos").T
+        except (linalg.LinAlgError, ValueError):
+            coef[targets] = linalg.lstsq(lhs, cxy[:, targets])[0].T
+    intercept = mean_y - coef @ mean_x if ridge.fit_intercept else np.zeros(cxy.shape[1])
+    fitted = clone(ridge)
+    fitted.coef_ = coef
+    fitted.intercept_ = intercept
+    fitted.n_features_in_ = n_units
+    return fitted
+
+
+class _WCRNNEstimator(BaseEstimator):
+    """Shared fit/predict logic: reservoir features, then a cloned readout."""
+
+    _parameter_constraints: dict = {
+        "reservoir": [HasMethods(["fit", "transform"]), None],
+        "readout": [HasMethods(["fit", "predict"]), None],
+        "washout": [Interval(numbers.Integral, 0, None, closed="left")],
+    }
+
+    def __init__(self, reservoir=None, readout=None, *, washout=0):
+        self.reservoir = reservoir
+        self.readout = readout
+        self.washout = washout
+
+    def set_params(self, **params):
+        """Set parameters, including nested ``reservoir__*`` and ``readout__*`` ones.
+
+        When ``reservoir`` (or ``readout``) is None, a nested parameter first puts
+        the default in its place, so ``reservoir__coupling`` works out of the box.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters.
+
+        Returns
+        -------
+        self : estimator instance
+        """
+        for name, default in (("reservoir", WCRNNReservoir), ("readout", self._default_readout)):
+            nested = any(key.startswith(name + "__") for key in params)
+            if nested and params.get(name, getattr(self, name)) is None:
+                params[name] = default()
+        return super().set_params(**params)
+
+    def _check_targets(self, seqs, y):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        y = self._validate_targets(y)
+        if seqs.kind == "series":
+            expected, unit = len(seqs.data[0]), "time steps"
+        else:
+            expected, unit = len(seqs), "sequences"
+        if y.shape[0] != expected:
+            raise ValueError(
+                f"X has {expected} {unit} but y has {y.shape[0]} targets; "
+                f"give one target per {unit[:-1]}."
+            )
+        return y
+
+    def _features(self, reservoir, seqs):
+        """Features for the readout: states for a series, else sequence features."""
+        if seqs.kind == "series":
+            states, _, _ = reservoir._run(seqs, store_states=True)
+            return states[0]
+        _, last, total = reservoir._run(seqs, store_states=False)
+        return reservoir._sequence_features(last, total, seqs.lengths)
+
+    def _fit(self, X, y):
+        seqs = validate_sequences(self, X, reset=True)
+        y = self._check_targets(seqs, y)
+        self.reservoir_ = clone(self.reservoir if self.reservoir is not None else WCRNNReservoir())
+        self.reservoir_.fit(X)
+        readout = self.readout if self.readout is not None else self._default_readout()
+        washout = self.washout if seqs.kind == "series" else 0
+        if washout >= len(y):
+            raise ValueError(
+                f"washout={self.washout} leaves no training steps: the series has "
+                f"{len(y)} time steps."
+            )
+        if seqs.kind == "series" and type(readout) is Ridge and not readout.positive:
+            self.readout_ = ridge_from_state_windows(
+                self._streamed_windows(seqs, y, washout), readout
+            )
+            if y.ndim == 1:
+                self.readout_.coef_ = self.readout_.coef_[0]
+                self.readout_.intercept_ = float(self.readout_.intercept_[0])
+            return self
+        features = self._features(self.reservoir_, seqs)
+        self.readout_ = clone(readout).fit(features[washout:], y[washout:])
+        return self
+
+    def _streamed_windows(self, seqs, y, washout):
+        y2 = y.reshape(len(y), -1)
+        for _, rows, states, _, _ in self.reservoir_._state_windows(seqs, store_states=True):
+            start = max(rows.start, washout)
+            if start < rows.stop:
+                yield states[start - rows.start :], y2[start : rows.stop]
+
+    def _readout_input(self, X):
+        check_is_fitted(self)
+        seqs = validate_sequences(self, X, reset=False)
+        return self._features(self.reservoir_, seqs)
+
+    def predict(self, X):
+        """Predict with the readout on the reservoir's features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_steps, n_features) or (n_sequences, n_steps, \
+                n_features), or list of array-like of shape (n_steps_i, n_features)
+            Input. A series gets a prediction per time step (washout included); a
+            set of sequences gets one per sequence.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_steps,) or (n_sequences,), or with a trailing \
+                n_targets axis for multi-output targets
+        """
+        return self.readout_.predict(self._readout_input(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+
+class WCRNNRegressor(RegressorMixin, _WCRNNEstimator):
+    """A weakly coupled residual reservoir with a trained regression readout.
+
+    For one time series (2-D ``X``) the readout maps each state ``h_t`` to the
+    target ``y_t``, after dropping the first ``washout`` steps from training. With
+    the default ridge readout (or any plain ``Ridge``) the readout is fitted from
+    ``X^T X`` and ``X^T y`` accumulated window by window, so a series of millions of
+    steps fits without holding its states. For a set of sequences (3-D ``X`` or a
+    list) there is one target per sequence.
+
+    Parameters
+    ----------
+    reservoir : WCRNNReservoir or transformer, default=None
+        Cloned into ``reservoir_``; None means ``WCRNNReservoir()``. Nested
+        parameters (``reservoir__coupling``) work in ``set_params`` and grid search.
+    readout : regressor, default=None
+        Any scikit-learn regressor, cloned into ``readout_``; None means
+        ``Ridge()``.
+    washout : int, default=0
+        Initial time steps of a single training series left out of the readout's
+        fit, while the state forgets ``h_0``. Not applied to sets of sequences.
+
+    Attributes
+    ----------
+    reservoir_ : WCRNNReservoir
+        The fitted reservoir.
+    readout_ : regressor
+        The fitted readout.
+    n_features_in_ : int
+        Number of input features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when X has string feature names.
+
+    See Also
+    --------
+    WCRNNReservoir : The transformer inside.
+    WCRNNClassifier : The same model for classification.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from wcrnn_rc import WCRNNRegressor, WCRNNReservoir
+    >>> t = np.arange(2000)
+    >>> X = np.sin(0.1 * t)[:, None]
+    >>> y = np.sin(0.1 * (t + 5))                 # predict 5 steps ahead
+    >>> model = WCRNNRegressor(WCRNNReservoir(n_units=50, random_state=0), washout=100)
+    >>> model.fit(X, y).score(X[100:], y[100:]) > 0.99
+    True
+    """
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit the readout on the reservoir's features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_steps, n_features) or (n_sequences, n_steps, \
+                n_features), or list of array-like of shape (n_steps_i, n_features)
+            Training input.
+        y : array-like of shape (n_steps,) or (n_sequences,), optionally with a \
+                trailing n_targets axis
+            Targets: one per time step of a series, or one per sequence.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y)
+
+    @staticmethod
+    def _default_readout():
+        return Ridge()
+
+    @staticmethod
+    def _validate_targets(y):
+        return check_array(y, ensure_2d=False, dtype="numeric", input_name="y")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class WCRNNClassifier(ClassifierMixin, _WCRNNEstimator):
+    """A weakly coupled residual reservoir with a trained classification readout.
+
+    Sets of sequences (3-D ``X`` or a list of sequences of any lengths) get one label
+    per sequence, read from the per-sequence features of the reservoir
+    (``sequence_features``). A single series (2-D ``X``) gets a label per time step.
+
+    Parameters
+    ----------
+    reservoir : WCRNNReservoir or transformer, default=None
+        Cloned into ``reservoir_``; None means ``WCRNNReservoir()``. Nested
+        parameters (``reservoir__coupling``) work in ``set_params`` and grid search.
+    readout : classifier, default=None
+        Any scikit-learn classifier, cloned into ``readout_``; None means
+        ``RidgeClassifier()``.
+    washout : int, default=0
+        Initial time steps of a single training series left out of the readout's
+        fit. Not applied to sets of sequences.
+
+    Attributes
+    ----------
+    reservoir_ : WCRNNReservoir
+        The fitted reservoir.
+    readout_ : classifier
+        The fitted readout.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of input features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when X has string feature names.
+
+    See Also
+    --------
+    WCRNNReservoir : The transformer inside.
+    WCRNNRegressor : The same model for regression.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from wcrnn_rc import WCRNNClassifier, WCRNNReservoir
+    >>> rng = np.random.default_rng(0)
+    >>> t = np.arange(40)
+    >>> X = [np.sin(w * t + rng.uniform(0, 6))[:, None] for w in [0.3, 1.5] * 30]
+    >>> y = [0, 1] * 30
+    >>> clf = WCRNNClassifier(WCRNNReservoir(n_units=40, sequence_features="both",
+    ...                                      random_state=0))
+    >>> clf.fit(X[:40], y[:40]).score(X[40:], y[40:])
+    1.0
+    """
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit the readout on the reservoir's features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_steps, n_features) or (n_sequences, n_steps, \
+                n_features), or list of array-like of shape (n_steps_i, n_features)
+            Training input.
+        y : array-like of shape (n_steps,) or (n_sequences,)
+            Labels: one per time step of a series, or one per sequence.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y)
+
+    @staticmethod
+    def _default_readout():
+        return RidgeClassifier()
+
+    @staticmethod
+    def _validate_targets(y):
+        y = column_or_1d(check_array(y, ensure_2d=False, dtype=None, input_name="y"), warn=True)
+        check_classification_targets(y)
+        return y
+
+    @property
+    def classes_(self):
+        """ndarray of shape (n_classes,): the class labels, from the readout."""
+        return self.readout_.classes_
+
+    def _readout_has(name):
+        def check(self):
+            readout = getattr(self, "readout_", None)
+            if readout is None:
+                readout = self.readout if self.readout is not None else RidgeClassifier()
+            return hasattr(readout, name)
+
+        return check
+
+    @available_if(_readout_has("decision_function"))
+    def decision_function(self, X):
+        """Confidence scores of the readout.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_steps, n_features) or (n_sequences, n_steps, \
+                n_features), or list of array-like of shape (n_steps_i, n_features)
+            Input.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        return self.readout_.decision_function(self._readout_input(X))
+
+    @available_if(_readout_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities of the readout.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_steps, n_features) or (n_sequences, n_steps, \
+                n_features), or list of array-like of shape (n_steps_i, n_features)
+            Input.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        return self.readout_.predict_proba(self._readout_input(X))
