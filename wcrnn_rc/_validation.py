@@ -101,7 +101,7 @@ def validate_sequences(estimator, X, *, reset):
         raise ValueError(
             f"Expected a 2-D array (n_steps, n_features), a 3-D array (n_sequences, "
             f"n_steps, n_features) or a list of 2-D sequences; got {X.ndim}-D input. "
-            "Reshape a single feature with X.reshape(-1, 1)."
+            "Reshape your data with X.reshape(-1, 1) if it is one series of one feature."
         )
     series = validate_data(estimator, X, reset=reset, dtype=FLOAT_DTYPES, order="C")
     return Sequences("series", [series], series.dtype)

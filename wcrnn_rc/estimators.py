@@ -202,7 +202,8 @@ class _WCRNNEstimator(BaseEstimator):
         y_pred : ndarray of shape (n_steps,) or (n_sequences,), or with a trailing \
                 n_targets axis for multi-output targets
         """
-        return self.readout_.predict(self._readout_input(X))
+        features = self._readout_input(X)
+        return self.readout_.predict(features)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -402,7 +403,8 @@ class WCRNNClassifier(ClassifierMixin, _WCRNNEstimator):
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        return self.readout_.decision_function(self._readout_input(X))
+        features = self._readout_input(X)
+        return self.readout_.decision_function(features)
 
     @available_if(_readout_has("predict_proba"))
     def predict_proba(self, X):
@@ -418,4 +420,5 @@ class WCRNNClassifier(ClassifierMixin, _WCRNNEstimator):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        return self.readout_.predict_proba(self._readout_input(X))
+        features = self._readout_input(X)
+        return self.readout_.predict_proba(features)

@@ -1,0 +1,87 @@
+"""Plain-NumPy reference twins of the numba kernels: slow, obvious, one step at a time.
+
+Nothing here imports ``wcrnn_rc._kernels``; the tests compare the two.
+"""
+
+import numpy as np
+
+# Tolerances for comparing kernels with their NumPy twins, per dtype.
+RTOL = {np.float32: 1e-4, np.float64: 1e-7}
+ATOL = {np.float32: 1e-5, np.float64: 1e-10}
+
+ACTIVATIONS = {
+    "tanh": np.tanh,
+    "relu": lambda a: np.maximum(a, 0),
+    "identity": lambda a: a,
+}
+
+
+def naive_states(X, W, U, b, rho, coupling, activation="tanh", h0=None):
+    """States of ``h_t = rho(h_{t-1}) + coupling * f(W h_{t-1} + U x_t + b)``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_steps, n_features)
+    W, U, b : ndarrays of shapes (N, N), (N, n_features), (N,)
+    rho : callable mapping a state (N,) to rho(h) (N,)
+    coupling : float
+    activation : {"tanh", "relu", "identity"}
+    h0 : ndarray of shape (N,), optional
+
+    Returns
+    -------
+    states : ndarray of shape (n_steps, N), in the dtype of X
+    """
+    f = ACTIVATIONS[activation]
+    dtype = X.dtype
+    h = np.zeros(W.shape[0], dtype) if h0 is None else np.asarray(h0, dtype).copy()
+    W, U, b = W.astype(dtype), U.astype(dtype), b.astype(dtype)
+    out = np.empty((X.shape[0], W.shape[0]), dtype)
+    for t in range(X.shape[0]):
+        a = W @ h + U @ X[t] + b
+        h = (rho(h) + dtype.type(coupling) * f(a)).astype(dtype)
+        out[t] = h
+    return out
+
+
+def linear_rho(R):
+    """rho(h) = R h."""
+    return lambda h: R.astype(h.dtype) @ h
+
+
+def tanh_rho(scale):
+    """rho(h) = scale * tanh(h)."""
+    return lambda h: h.dtype.type(scale) * np.tanh(h)
+
+
+def rotation_matrix(angles, scale, n_units):
+    """Block-diagonal 2x2 rotations built entry by entry (independent of residuals.py)."""
+    R = np.zeros((n_units, n_units))
+    for k, theta in enumerate(angles):
+        i = 2 * k
+        R[i, i] = R[i + 1, i + 1] = scale * np.cos(theta)
+        R[i, i + 1] = -scale * np.sin(theta)
+        R[i + 1, i] = scale * np.sin(theta)
+    if n_units % 2:
+        R[-1, -1] = scale
+    return R
+
+
+def leaky_esn_states(X, W, U, b, leak):
+    """The textbook leaky ESN: h_t = (1 - a) h_{t-1} + a tanh(W h_{t-1} + U x_t + b)."""
+    h = np.zeros(W.shape[0])
+    out = []
+    for x in X:
+        h = (1 - leak) * h + leak * np.tanh(W @ h + U @ x + b)
+        out.append(h)
+    return np.array(out)
+
+
+def esn_states(X, W, U, b):
+    """The textbook ESN: h_t = tanh(W h_{t-1} + U x_t + b)."""
+    h = np.zeros(W.shape[0])
+    out = []
+    for x in X:
+        h = np.tanh(W @ h + U @ x + b)
+        out.append(h)
+    return np.array(out)
