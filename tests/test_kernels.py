@@ -38,6 +38,18 @@ def test_series_matches_naive(residual, activation, dtype, n_units, global_rando
     np.testing.assert_allclose(got, want, rtol=RTOL[dtype], atol=ATOL[dtype])
 
 
+@pytest.mark.parametrize("n_features", [1, 40])  # U x inside the step, or one GEMM
+def test_many_and_few_input_features_match_naive(n_features, global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
+    X = rng.uniform(-1, 1, size=(5, 30, n_features))
+    res = WCRNNReservoir(n_units=20, random_state=global_random_seed).fit(X)
+    got = res.run(X)
+    for i in range(len(X)):
+        want = naive_states(X[i], res.recurrent_weights_, res.input_weights_, res.bias_,
+                            _rho(res), res.coupling)
+        np.testing.assert_allclose(got[i], want, rtol=RTOL[np.float64], atol=ATOL[np.float64])
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("density", [0.05, 0.5])
 def test_sparse_and_dense_w_match_naive(density, dtype, global_random_seed):
@@ -51,9 +63,11 @@ def test_sparse_and_dense_w_match_naive(density, dtype, global_random_seed):
         np.testing.assert_allclose(got[i], want, rtol=RTOL[dtype], atol=ATOL[dtype])
 
 
+@pytest.mark.parametrize("fused_input", [True, False])
 @pytest.mark.parametrize("residual", RESIDUALS)
-def test_run_packed_on_ragged_pack(residual, global_random_seed):
-    """The kernel itself on a ragged, time-major pack with a given initial state."""
+def test_run_packed_on_ragged_pack(residual, fused_input, global_random_seed):
+    """The kernel itself on a ragged, time-major pack with a given initial state,
+    applying U x + b inside the step or reading a precomputed drive."""
     rng = np.random.default_rng(global_random_seed)
     lengths = [5, 17, 1, 17, 9]
     seqs = [rng.normal(size=(n, 2)) for n in lengths]
@@ -61,11 +75,16 @@ def test_run_packed_on_ragged_pack(residual, global_random_seed):
                          random_state=global_random_seed).fit(seqs)
     h0 = rng.normal(size=(len(seqs), 9))
     packing = make_packing(lengths)
-    drive = pack(seqs, packing) @ res.input_weights_.T + res.bias_
+    packed = pack(seqs, packing)
+    input_t = np.ascontiguousarray(res.input_weights_.T)
+    if fused_input:
+        inputs = packed
+    else:
+        inputs, input_t = packed @ input_t + res.bias_, input_t[:0]
     operands = res._operands(np.float64)
     states, last, total = run_packed(
-        drive, packing.batch_sizes, np.ascontiguousarray(h0[packing.order]), *operands,
-        res.coupling, 0, True,
+        inputs, input_t, res.bias_, packing.batch_sizes,
+        np.ascontiguousarray(h0[packing.order]), *operands, res.coupling, 0, True,
     )
     states = unpack(states, packing)
     inverse = np.argsort(packing.order)
@@ -82,13 +101,15 @@ def test_kernel_leaves_inputs_untouched_and_takes_readonly_arrays():
     rng = np.random.default_rng(0)
     res = WCRNNReservoir(n_units=6, residual="orthogonal", random_state=0).fit(np.zeros((3, 1)))
     operands = res._operands(np.float64)
-    drive = rng.normal(size=(12, 6))
+    inputs = rng.normal(size=(12, 1))
+    input_t = np.ascontiguousarray(res.input_weights_.T)
     batch_sizes = np.array([3, 3, 3, 2, 1], dtype=np.int64)
     h0 = rng.normal(size=(3, 6))
-    arrays = [drive, batch_sizes, h0, *[op for op in operands if isinstance(op, np.ndarray)]]
+    arrays = [inputs, input_t, res.bias_, batch_sizes, h0,
+              *[op for op in operands if isinstance(op, np.ndarray)]]
     copies = [a.copy() for a in arrays]
     for a in arrays:
         a.setflags(write=False)
-    run_packed(drive, batch_sizes, h0, *operands, 0.1, 0, True)
+    run_packed(inputs, input_t, res.bias_, batch_sizes, h0, *operands, 0.1, 0, True)
     for a, c in zip(arrays, copies):
         np.testing.assert_array_equal(a, c)

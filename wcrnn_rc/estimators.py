@@ -337,11 +337,11 @@ class WCRNNClassifier(ClassifierMixin, _WCRNNEstimator):
     >>> import numpy as np
     >>> from wcrnn_rc import WCRNNClassifier, WCRNNReservoir
     >>> rng = np.random.default_rng(0)
-    >>> t = np.arange(40)
-    >>> X = [np.sin(w * t + rng.uniform(0, 6))[:, None] for w in [0.3, 1.5] * 30]
-    >>> y = [0, 1] * 30
-    >>> clf = WCRNNClassifier(WCRNNReservoir(n_units=40, sequence_features="both",
-    ...                                      random_state=0))
+    >>> slopes = rng.choice([-1.0, 1.0], size=60)          # rising or falling
+    >>> X = [s * np.linspace(0, 1, n)[:, None] + 0.1 * rng.normal(size=(n, 1))
+    ...      for s, n in zip(slopes, rng.integers(20, 40, size=60))]
+    >>> y = np.where(slopes > 0, "up", "down")
+    >>> clf = WCRNNClassifier(WCRNNReservoir(n_units=40, random_state=0))
     >>> clf.fit(X[:40], y[:40]).score(X[40:], y[40:])
     1.0
     """

@@ -30,8 +30,11 @@ _ACTIVATIONS = {
 # W is run as CSR when at most this fraction of its entries is non-zero; above it a
 # dense BLAS product is faster (measured in benchmarks/bench_sparse.py).
 SPARSE_MAX_DENSITY = 0.1
-# Largest input drive (rows x units) held at once; longer inputs run in windows.
+# Largest window (rows x units) of states run at once; longer inputs run in windows.
 _WINDOW_ELEMENTS = 1 << 21
+# Up to this many input features, U x_t is applied inside the step; above it, one
+# GEMM per window computes the drive U x_t + b first.
+_MAX_FUSED_FEATURES = 16
 
 
 class SupercriticalResidualWarning(UserWarning):
@@ -178,7 +181,7 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     ----------
     n_units : int, default=100
         Number of units N.
-    residual : str, BaseResidual, ndarray or callable, default="identity"
+    residual : str, BaseResidual, ndarray or callable, default="rotational"
         The residual map rho:
 
         - ``"identity"``: ``residual_scale * I``;
@@ -286,7 +289,7 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self,
         n_units=100,
         *,
-        residual="identity",
+        residual="rotational",
         residual_scale=0.95,
         coupling=0.1,
         activation="tanh",
@@ -421,6 +424,7 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         activation = _ACTIVATIONS[self.activation]
         input_t = np.ascontiguousarray(self.input_weights_.T, dtype=dtype)
         bias = self.bias_.astype(dtype)
+        fused = input_t.shape[0] <= _MAX_FUSED_FEATURES
         h = self._initial_states(initial_state, len(seqs), dtype)[packing.order]
         h = np.ascontiguousarray(h)
 
@@ -431,10 +435,14 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             t1 = np.searchsorted(step_rows, step_rows[t0] + max_rows, side="right") - 1
             t1 = min(max(t1, t0 + 1), n_steps)
             rows = slice(step_rows[t0], step_rows[t1])
-            drive = packed_x[rows] @ input_t
-            drive += bias
+            if fused:
+                inputs, kernel_input_t = packed_x[rows], input_t
+            else:  # one GEMM for the window's drive beats per-step products
+                inputs, kernel_input_t = packed_x[rows] @ input_t + bias, input_t[:0]
             states, h, total = _kernels.run_packed(
-                drive,
+                np.ascontiguousarray(inputs),
+                kernel_input_t,
+                bias,
                 packing.batch_sizes[t0:t1],
                 h,
                 *operands,
