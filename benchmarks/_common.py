@@ -17,11 +17,13 @@ and the script carries on.
 import copy
 import cProfile
 import datetime
+import functools
 import importlib.metadata
 import json
 import os
 import platform
 import pstats
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -85,6 +87,9 @@ def failure_reason(exc):
 def time_interleaved(contenders):
     """Time contenders round-robin and keep the best call of each.
 
+    Contenders with fewer repeats than others sit out some rounds, spread evenly, so
+    that every contender samples the whole run.
+
     Parameters
     ----------
     contenders : list of Contender
@@ -92,7 +97,7 @@ def time_interleaved(contenders):
     Returns
     -------
     timings : dict
-        ``name -> {"status": "ok", "best_s", "times_s", "repeats"}``, or
+        ``name -> {"status": "ok", "best_s", "median_s", "times_s", "repeats"}``, or
         ``{"status": "failed", "reason"}`` for a contender that raised.
     """
     timings = {}
@@ -106,10 +111,13 @@ def time_interleaved(contenders):
             continue
         timings[contender.name] = {"status": "ok", "times_s": [], "repeats": contender.repeats}
         active.append(contender)
-    for round_index in range(max((c.repeats for c in active), default=0)):
+    n_rounds = max((c.repeats for c in active), default=0)
+    # A contender with fewer repeats runs in rounds spread evenly over the whole run.
+    rounds = {c.name: {i * n_rounds // c.repeats for i in range(c.repeats)} for c in active}
+    for round_index in range(n_rounds):
         for contender in active:
             entry = timings[contender.name]
-            if entry["status"] != "ok" or round_index >= contender.repeats:
+            if entry["status"] != "ok" or round_index not in rounds[contender.name]:
                 continue
             try:
                 start = time.perf_counter()
@@ -120,6 +128,7 @@ def time_interleaved(contenders):
     for entry in timings.values():
         if entry["status"] == "ok":
             entry["best_s"] = min(entry["times_s"])
+            entry["median_s"] = statistics.median(entry["times_s"])
     return timings
 
 
@@ -352,8 +361,32 @@ def _threadpools():
     ]
 
 
+def blas_thread_probe(size=384, repeats=7):
+    """Best time of one GEMM with the default BLAS threads over that with one thread.
+
+    On a shared virtual machine the second core is sometimes busy elsewhere, and then
+    multi-threaded BLAS is *slower* than one thread. This ratio (below 1: threads
+    help) tells the reader which case a run was in; it changes no setting.
+    """
+    try:
+        import numpy as np
+        from threadpoolctl import threadpool_limits
+    except ImportError as exc:
+        return f"unavailable: {exc}"
+    a = np.random.default_rng(0).standard_normal((size, size))
+
+    def product():
+        a @ a
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        single = time_interleaved([Contender("one thread", product, repeats)])
+    default = time_interleaved([Contender("default", product, repeats)])
+    return ratio(best(default, "default"), best(single, "one thread"))
+
+
+@functools.cache
 def machine_info():
-    """Machine, versions and thread settings, for the results file.
+    """Machine, versions and thread settings, for the results file (computed once).
 
     Threading is left at its defaults; this only records it.
     """
@@ -372,6 +405,7 @@ def machine_info():
         "thread_env": {name: os.environ.get(name) for name in THREAD_ENV_VARS},
         "numba_num_threads": numba_threads,
         "threadpools": _threadpools(),
+        "blas_default_over_one_thread": blas_thread_probe(),
     }
 
 
@@ -382,9 +416,12 @@ def machine_line(info):
         blas = ", ".join(f"{p['internal_api']}x{p['num_threads']}" for p in pools) or "none"
     else:
         blas = pools
+    probe = info["blas_default_over_one_thread"]
+    if isinstance(probe, float):
+        probe = f"a GEMM with default threads took {probe:.2f}x its one-thread time"
     return (
         f"machine: {info['cpu']}, {info['logical_cpus']} logical CPUs, Python "
-        f"{info['python']}; default threading (thread pools: {blas})"
+        f"{info['python']}; default threading (thread pools: {blas}); {probe}"
     )
 
 

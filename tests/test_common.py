@@ -7,8 +7,9 @@ from wcrnn_rc import WCRNNClassifier, WCRNNRegressor, WCRNNReservoir
 # The checks feed 2-D X, which these estimators read as ONE time series whose rows
 # are consecutive time steps. A state then depends on every earlier row, and the
 # small "memoryless" settings below keep the checks' accuracy thresholds in reach.
-_MEMORYLESS = dict(n_units=30, residual="none", coupling=1.0, recurrent_gain=0.1,
-                   input_scaling=0.3, random_state=0)
+_MEMORYLESS = dict(
+    n_units=30, residual="none", coupling=1.0, recurrent_gain=0.1, input_scaling=0.3, random_state=0
+)
 
 _SEQUENCE_REASONS = {
     "check_methods_subset_invariance": (

@@ -50,8 +50,9 @@ def test_nested_parameters_work_with_default_reservoir(Estimator):
 def test_grid_search_on_nested_reservoir_parameters(digits):
     X, y = digits
     clf = WCRNNClassifier(WCRNNReservoir(n_units=40, random_state=0))
-    search = GridSearchCV(clf, {"reservoir__coupling": [0.05, 0.5],
-                                "reservoir__residual_scale": [0.5, 0.9]}, cv=2)
+    search = GridSearchCV(
+        clf, {"reservoir__coupling": [0.05, 0.5], "reservoir__residual_scale": [0.5, 0.9]}, cv=2
+    )
     search.fit(X[:300], y[:300])
     assert len(search.cv_results_["params"]) == 4
     assert search.best_estimator_.reservoir_.coupling in (0.05, 0.5)
@@ -70,8 +71,7 @@ def test_washout_drops_prefix_from_training(delayed_sine):
         model = WCRNNRegressor(res, readout=readout, washout=200).fit(X, y)
         states = res.fit(X).transform(X)
         direct = type(readout)(**readout.get_params()).fit(states[200:], y[200:])
-        np.testing.assert_allclose(model.predict(X), direct.predict(states), rtol=1e-7,
-                                   atol=1e-9)
+        np.testing.assert_allclose(model.predict(X), direct.predict(states), rtol=1e-7, atol=1e-9)
     with pytest.raises(ValueError, match="washout=1500 leaves no training steps"):
         WCRNNRegressor(res, washout=1500).fit(X, y)
 
@@ -88,8 +88,9 @@ def test_streamed_ridge_equals_ridge_on_all_states(monkeypatch, fit_intercept, n
     y = y + 5.0  # a large mean tests the centring
     monkeypatch.setattr(reservoir_module, "_WINDOW_ELEMENTS", 25 * 211)  # many windows
     ridge = Ridge(alpha=0.3, fit_intercept=fit_intercept)
-    model = WCRNNRegressor(WCRNNReservoir(n_units=25, random_state=0), readout=ridge,
-                           washout=17).fit(X, y)
+    model = WCRNNRegressor(
+        WCRNNReservoir(n_units=25, random_state=0), readout=ridge, washout=17
+    ).fit(X, y)
     states = model.reservoir_.transform(X)
     direct = Ridge(alpha=0.3, fit_intercept=fit_intercept).fit(states[17:], y[17:])
     np.testing.assert_allclose(model.readout_.coef_, direct.coef_, rtol=1e-7, atol=1e-9)
@@ -125,8 +126,9 @@ def test_two_million_step_series_fits_in_well_under_1gb():
         print(peak_mb, score)
         """
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
     peak_mb, score = float(out[0]), float(out[1])
     assert peak_mb < 700, f"peak resident memory {peak_mb:.0f} MB"
     assert score > 0.9
@@ -148,8 +150,9 @@ def test_classifier_on_ragged_sequences(digits):
     rng = np.random.default_rng(0)
     seqs = [x[-rng.integers(56, 65) :] for x in X[:900]]
     labels = np.array([f"digit {d}" for d in y[:900]])
-    clf = WCRNNClassifier(WCRNNReservoir(n_units=100, sequence_features="both",
-                                         random_state=0)).fit(seqs[:600], labels[:600])
+    clf = WCRNNClassifier(
+        WCRNNReservoir(n_units=100, sequence_features="both", random_state=0)
+    ).fit(seqs[:600], labels[:600])
     assert clf.score(seqs[600:], labels[600:]) > 0.6  # chance is 0.1
     assert set(clf.predict(seqs[600:])) <= set(labels)
     # The ragged path gives what each sequence gives alone.

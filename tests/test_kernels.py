@@ -3,8 +3,8 @@ dtype and storage of W, on single series, batches and ragged packs."""
 
 import numpy as np
 import pytest
-
 from naive import ATOL, RTOL, linear_rho, naive_states, tanh_rho
+
 from wcrnn_rc import WCRNNReservoir
 from wcrnn_rc._kernels import run_packed
 from wcrnn_rc._validation import make_packing, pack, unpack
@@ -27,13 +27,25 @@ def test_series_matches_naive(residual, activation, dtype, n_units, global_rando
     rng = np.random.default_rng(global_random_seed)
     X = rng.uniform(-1, 1, size=(60, 3)).astype(dtype)
     res = WCRNNReservoir(
-        n_units=n_units, residual=residual, residual_scale=0.9, coupling=0.3,
-        activation=activation, recurrent_gain=0.9, bias_scaling=0.2,
+        n_units=n_units,
+        residual=residual,
+        residual_scale=0.9,
+        coupling=0.3,
+        activation=activation,
+        recurrent_gain=0.9,
+        bias_scaling=0.2,
         random_state=global_random_seed,
     ).fit(X)
     got = res.transform(X)
-    want = naive_states(X, res.recurrent_weights_, res.input_weights_, res.bias_,
-                        _rho(res), res.coupling, activation)
+    want = naive_states(
+        X,
+        res.recurrent_weights_,
+        res.input_weights_,
+        res.bias_,
+        _rho(res),
+        res.coupling,
+        activation,
+    )
     assert got.dtype == dtype
     np.testing.assert_allclose(got, want, rtol=RTOL[dtype], atol=ATOL[dtype])
 
@@ -45,8 +57,9 @@ def test_many_and_few_input_features_match_naive(n_features, global_random_seed)
     res = WCRNNReservoir(n_units=20, random_state=global_random_seed).fit(X)
     got = res.run(X)
     for i in range(len(X)):
-        want = naive_states(X[i], res.recurrent_weights_, res.input_weights_, res.bias_,
-                            _rho(res), res.coupling)
+        want = naive_states(
+            X[i], res.recurrent_weights_, res.input_weights_, res.bias_, _rho(res), res.coupling
+        )
         np.testing.assert_allclose(got[i], want, rtol=RTOL[np.float64], atol=ATOL[np.float64])
 
 
@@ -58,8 +71,9 @@ def test_sparse_and_dense_w_match_naive(density, dtype, global_random_seed):
     res = WCRNNReservoir(n_units=60, density=density, random_state=global_random_seed).fit(X)
     got = res.run(X)
     for i in range(len(X)):
-        want = naive_states(X[i], res.recurrent_weights_, res.input_weights_, res.bias_,
-                            _rho(res), res.coupling)
+        want = naive_states(
+            X[i], res.recurrent_weights_, res.input_weights_, res.bias_, _rho(res), res.coupling
+        )
         np.testing.assert_allclose(got[i], want, rtol=RTOL[dtype], atol=ATOL[dtype])
 
 
@@ -71,8 +85,9 @@ def test_run_packed_on_ragged_pack(residual, fused_input, global_random_seed):
     rng = np.random.default_rng(global_random_seed)
     lengths = [5, 17, 1, 17, 9]
     seqs = [rng.normal(size=(n, 2)) for n in lengths]
-    res = WCRNNReservoir(n_units=9, residual=residual, residual_scale=0.8,
-                         random_state=global_random_seed).fit(seqs)
+    res = WCRNNReservoir(
+        n_units=9, residual=residual, residual_scale=0.8, random_state=global_random_seed
+    ).fit(seqs)
     h0 = rng.normal(size=(len(seqs), 9))
     packing = make_packing(lengths)
     packed = pack(seqs, packing)
@@ -83,18 +98,33 @@ def test_run_packed_on_ragged_pack(residual, fused_input, global_random_seed):
         inputs, input_t = packed @ input_t + res.bias_, input_t[:0]
     operands = res._operands(np.float64)
     states, last, total = run_packed(
-        inputs, input_t, res.bias_, packing.batch_sizes,
-        np.ascontiguousarray(h0[packing.order]), *operands, res.coupling, 0, True,
+        inputs,
+        input_t,
+        res.bias_,
+        packing.batch_sizes,
+        np.ascontiguousarray(h0[packing.order]),
+        *operands,
+        res.coupling,
+        0,
+        True,
     )
     states = unpack(states, packing)
     inverse = np.argsort(packing.order)
     for i, seq in enumerate(seqs):
-        want = naive_states(seq, res.recurrent_weights_, res.input_weights_, res.bias_,
-                            _rho(res), res.coupling, h0=h0[i])
+        want = naive_states(
+            seq,
+            res.recurrent_weights_,
+            res.input_weights_,
+            res.bias_,
+            _rho(res),
+            res.coupling,
+            h0=h0[i],
+        )
         np.testing.assert_allclose(states[i], want, rtol=RTOL[np.float64])
         np.testing.assert_allclose(last[inverse][i], want[-1], rtol=RTOL[np.float64])
-        np.testing.assert_allclose(total[inverse][i], want.sum(axis=0),
-                                   rtol=RTOL[np.float64], atol=1e-12)
+        np.testing.assert_allclose(
+            total[inverse][i], want.sum(axis=0), rtol=RTOL[np.float64], atol=1e-12
+        )
 
 
 def test_kernel_leaves_inputs_untouched_and_takes_readonly_arrays():
@@ -105,11 +135,17 @@ def test_kernel_leaves_inputs_untouched_and_takes_readonly_arrays():
     input_t = np.ascontiguousarray(res.input_weights_.T)
     batch_sizes = np.array([3, 3, 3, 2, 1], dtype=np.int64)
     h0 = rng.normal(size=(3, 6))
-    arrays = [inputs, input_t, res.bias_, batch_sizes, h0,
-              *[op for op in operands if isinstance(op, np.ndarray)]]
+    arrays = [
+        inputs,
+        input_t,
+        res.bias_,
+        batch_sizes,
+        h0,
+        *[op for op in operands if isinstance(op, np.ndarray)],
+    ]
     copies = [a.copy() for a in arrays]
     for a in arrays:
         a.setflags(write=False)
     run_packed(inputs, input_t, res.bias_, batch_sizes, h0, *operands, 0.1, 0, True)
-    for a, c in zip(arrays, copies):
+    for a, c in zip(arrays, copies, strict=True):
         np.testing.assert_array_equal(a, c)

@@ -6,8 +6,8 @@ import threading
 
 import numpy as np
 import pytest
-
 from naive import ATOL, RTOL, esn_states, leaky_esn_states
+
 from wcrnn_rc import SupercriticalResidualWarning, WCRNNReservoir
 
 
@@ -19,10 +19,15 @@ def series():
 @pytest.mark.parametrize("leak", [0.05, 0.3, 1.0])
 def test_identity_residual_is_exactly_a_leaky_esn(series, leak):
     for residual in ["identity", (1 - leak) * np.eye(40)]:
-        res = WCRNNReservoir(n_units=40, residual=residual, residual_scale=1 - leak,
-                             coupling=leak, recurrent_gain=1.1, random_state=1).fit(series)
-        want = leaky_esn_states(series, res.recurrent_weights_, res.input_weights_,
-                                res.bias_, leak)
+        res = WCRNNReservoir(
+            n_units=40,
+            residual=residual,
+            residual_scale=1 - leak,
+            coupling=leak,
+            recurrent_gain=1.1,
+            random_state=1,
+        ).fit(series)
+        want = leaky_esn_states(series, res.recurrent_weights_, res.input_weights_, res.bias_, leak)
         np.testing.assert_allclose(res.transform(series), want, rtol=1e-12, atol=1e-14)
 
 
@@ -37,8 +42,9 @@ def test_no_residual_with_unit_coupling_is_exactly_an_esn(series):
 def test_series_batch_and_ragged_paths_agree(residual, density, global_random_seed):
     rng = np.random.default_rng(global_random_seed)
     batch = rng.normal(size=(6, 25, 3))
-    res = WCRNNReservoir(n_units=33, residual=residual, density=density,
-                         random_state=global_random_seed).fit(batch)
+    res = WCRNNReservoir(
+        n_units=33, residual=residual, density=density, random_state=global_random_seed
+    ).fit(batch)
     from_batch = res.run(batch)
     ragged = [batch[0], batch[1, :7], batch[2, :1], batch[3], batch[4, :20]]
     from_ragged = res.run(ragged)
@@ -46,8 +52,7 @@ def test_series_batch_and_ragged_paths_agree(residual, density, global_random_se
     for i, seq in enumerate(ragged):
         from_series = res.run(seq)
         np.testing.assert_allclose(from_ragged[i], from_series, rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(from_batch[i][: len(seq)], from_series,
-                                   rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(from_batch[i][: len(seq)], from_series, rtol=1e-12, atol=1e-14)
 
 
 def test_sequence_features(global_random_seed):
@@ -58,8 +63,9 @@ def test_sequence_features(global_random_seed):
     last = np.array([r[-1] for r in runs])
     mean = np.array([r.mean(axis=0) for r in runs])
     np.testing.assert_allclose(res.transform(seqs), last, rtol=1e-12)
-    np.testing.assert_allclose(res.set_params(sequence_features="mean").transform(seqs), mean,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        res.set_params(sequence_features="mean").transform(seqs), mean, rtol=1e-12
+    )
     both = res.set_params(sequence_features="both").transform(seqs)
     np.testing.assert_allclose(both, np.hstack([last, mean]), rtol=1e-12)
 
@@ -91,8 +97,9 @@ def test_float32_agrees_with_float64(residual, series):
 def test_initial_state(series):
     res = WCRNNReservoir(n_units=8, random_state=0).fit(series)
     full = res.run(series)
-    np.testing.assert_allclose(res.run(series[100:], initial_state=full[99]), full[100:],
-                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        res.run(series[100:], initial_state=full[99]), full[100:], rtol=1e-12, atol=1e-14
+    )
     batch = np.stack([series[:50], series[50:100]])
     h0 = np.stack([full[10], full[20]])
     out = res.run(batch, initial_state=h0)
@@ -123,8 +130,14 @@ def test_explicit_array_leaves_other_draws_unchanged(series):
 
 
 def test_weight_statistics(global_random_seed):
-    res = WCRNNReservoir(n_units=300, recurrent_gain=0.8, density=0.2, input_scaling=0.5,
-                         bias_scaling=0.3, random_state=global_random_seed).fit(np.zeros((2, 4)))
+    res = WCRNNReservoir(
+        n_units=300,
+        recurrent_gain=0.8,
+        density=0.2,
+        input_scaling=0.5,
+        bias_scaling=0.3,
+        random_state=global_random_seed,
+    ).fit(np.zeros((2, 4)))
     W = res.recurrent_weights_
     assert abs(np.count_nonzero(W) / W.size - 0.2) < 0.01
     radius = np.max(np.abs(np.linalg.eigvals(W)))
@@ -154,7 +167,7 @@ def test_transform_is_thread_safe(series):
         t.start()
     for t in threads:
         t.join()
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         np.testing.assert_array_equal(g, w)
 
 
@@ -210,8 +223,11 @@ def test_wrong_number_of_features_at_transform(series):
 
 
 def test_mixed_widths_in_a_ragged_list():
-    with pytest.raises(ValueError, match=r"same number of features.*2 features: sequences \[0, 2\]"
-                       r".*3 features: sequences \[1\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"same number of features.*2 features: sequences \[0, 2\]"
+        r".*3 features: sequences \[1\]",
+    ):
         WCRNNReservoir().fit([np.zeros((4, 2)), np.zeros((5, 3)), np.zeros((6, 2))])
 
 

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from naive import rotation_matrix
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from naive import rotation_matrix
 from wcrnn_rc.residuals import (
     CallableResidual,
     HeterogeneousResidual,
@@ -144,7 +144,7 @@ def test_callable_residual_gets_size_and_random_state():
 
 def test_unbuilt_residual_raises_not_fitted():
     with pytest.raises(NotFittedError, match="not built"):
-        IdentityResidual().eigenvalues_
+        _ = IdentityResidual().eigenvalues_
 
 
 def test_make_residual_names_and_objects():

@@ -38,7 +38,9 @@ def main(argv=None):
         Held-out accuracy of the reservoir pipeline.
     """
     parser = argparse.ArgumentParser(prog="python -m wcrnn_rc", description=__doc__.split("\n")[0])
-    parser.add_argument("--n-units", type=_positive_int, default=200, help="reservoir size (default 200)")
+    parser.add_argument(
+        "--n-units", type=_positive_int, default=200, help="reservoir size (default 200)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     args = parser.parse_args(argv)
 
@@ -49,8 +51,12 @@ def main(argv=None):
     )
     pipe = Pipeline(
         [
-            ("res", WCRNNReservoir(n_units=args.n_units, sequence_features="both",
-                                   random_state=args.seed)),
+            (
+                "res",
+                WCRNNReservoir(
+                    n_units=args.n_units, sequence_features="both", random_state=args.seed
+                ),
+            ),
             ("ridge", RidgeClassifier()),
         ]
     )

@@ -53,19 +53,24 @@ def _tanh(x):
     a = min(abs(x), 20.0)
     z = a * a
     small = a + a * z * (
-        ((-9.64399179425052238628e-1 * z - 9.92877231001918586564e1) * z
-         - 1.61468768441708447952e3)
-        / (((z + 1.12811678491632931402e2) * z + 2.23548839060100448583e3) * z
-           + 4.84406305325125486048e3)
+        ((-9.64399179425052238628e-1 * z - 9.92877231001918586564e1) * z - 1.61468768441708447952e3)
+        / (
+            ((z + 1.12811678491632931402e2) * z + 2.23548839060100448583e3) * z
+            + 4.84406305325125486048e3
+        )
     )
     y = 2.0 * a
     n = np.floor(1.4426950408889634 * y + 0.5)  # y = n log(2) + r, |r| <= log(2) / 2
     r = y - n * 6.93145751953125e-1 - n * 1.42860682030941723212e-6
     rr = r * r
-    p = r * ((1.26177193074810590878e-4 * rr + 3.02994407707441961300e-2) * rr
-             + 9.99999999999999999910e-1)
-    q = ((3.00198505138664455042e-6 * rr + 2.52448340349684104192e-3) * rr
-         + 2.27265548208155028766e-1) * rr + 2.00000000000000000009e0
+    p = r * (
+        (1.26177193074810590878e-4 * rr + 3.02994407707441961300e-2) * rr
+        + 9.99999999999999999910e-1
+    )
+    q = (
+        (3.00198505138664455042e-6 * rr + 2.52448340349684104192e-3) * rr
+        + 2.27265548208155028766e-1
+    ) * rr + 2.00000000000000000009e0
     exp_y = (1.0 + 2.0 * p / (q - p)) * np.float64(np.int64(1) << np.int64(n))
     large = 1.0 - 2.0 / (exp_y + 1.0)
     return np.copysign(small if a <= 0.625 else large, x)
@@ -226,9 +231,7 @@ def run_packed(
         k = batch_sizes[t]
         _recurrent_product(h, k, recurrent_t, indptr, indices, data, pre)
         _add_input(inputs, row, k, input_t, bias, pre)
-        _apply_residual(
-            h, k, residual_kind, residual_diag, residual_blocks, residual_dense_t, res
-        )
+        _apply_residual(h, k, residual_kind, residual_diag, residual_blocks, residual_dense_t, res)
         for b in range(k):
             for i in range(n_units):
                 h[b, i] = res[b, i] + coupling * _activate(pre[b, i], activation)

@@ -125,9 +125,7 @@ def _validate_ragged(estimator, X, *, reset):
     if len(widths) > 1:
         by_width = {w: [i for i, s in enumerate(seqs) if s.shape[1] == w] for w in widths}
         detail = "; ".join(f"{w} features: sequences {idx[:5]}" for w, idx in by_width.items())
-        raise ValueError(
-            f"All sequences must have the same number of features; found {detail}."
-        )
+        raise ValueError(f"All sequences must have the same number of features; found {detail}.")
     dtype = np.result_type(*[seq.dtype for seq in seqs])
     seqs = [np.ascontiguousarray(seq, dtype=dtype) for seq in seqs]
     # Record or check n_features_in_ through sklearn on one time step.

@@ -4,15 +4,14 @@ import numbers
 
 import numpy as np
 from scipy import linalg
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
-from sklearn.base import _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context, clone
 from sklearn.linear_model import Ridge, RidgeClassifier
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._validation import validate_sequences
+from ._validation import make_packing, validate_sequences
 from .reservoir import WCRNNReservoir
 
 __all__ = ["WCRNNClassifier", "WCRNNRegressor", "ridge_from_state_windows"]
@@ -177,7 +176,10 @@ class _WCRNNEstimator(BaseEstimator):
 
     def _streamed_windows(self, seqs, y, washout):
         y2 = y.reshape(len(y), -1)
-        for _, rows, states, _, _ in self.reservoir_._state_windows(seqs, store_states=True):
+        windows = self.reservoir_._state_windows(
+            seqs, make_packing(seqs.lengths), store_states=True
+        )
+        for rows, states, _, _ in windows:
             start = max(rows.start, washout)
             if start < rows.stop:
                 yield states[start - rows.start :], y2[start : rows.stop]

@@ -4,8 +4,12 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.base import _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -408,17 +412,16 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             raise ValueError("initial_state contains NaN or infinity.")
         return np.array(h0, dtype=dtype, order="C")
 
-    def _state_windows(self, seqs, *, store_states, initial_state=None):
+    def _state_windows(self, seqs, packing, *, store_states, initial_state=None):
         """Run the network window by window over time.
 
-        Yields ``(packing, rows, states, last, total)`` per window of steps, where
+        Yields ``(rows, states, last, total)`` per window of steps, where
         ``rows`` is the slice of packed rows the window covers, ``states`` the packed
         states of those rows (empty unless ``store_states``), ``last`` the state of
         every sequence after the window (packed order) and ``total`` the window's sum
         of states per sequence. Only one window's input drive is held at a time.
         """
         dtype = seqs.dtype
-        packing = make_packing(seqs.lengths)
         packed_x = seqs.data[0] if len(seqs) == 1 else pack(seqs.data, packing)
         operands = self._operands(dtype)
         activation = _ACTIVATIONS[self.activation]
@@ -459,18 +462,19 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                     + "; lower residual_scale, coupling, recurrent_gain or the input "
                     "scaling, or use dtype float64."
                 )
-            yield packing, rows, states, h, total
+            yield rows, states, h, total
             t0 = t1
 
     def _run(self, seqs, *, store_states, initial_state=None):
         """Run all sequences; return (states list or None, last, total) in input order."""
         n_rows = int(seqs.lengths.sum())
         packed_states = np.empty((n_rows, self.n_units), seqs.dtype) if store_states else None
+        packing = make_packing(seqs.lengths)
         total = 0.0
-        for packing, rows, states, last, window_total in self._state_windows(
-            seqs, store_states=store_states, initial_state=initial_state
+        for rows, states, last_so_far, window_total in self._state_windows(
+            seqs, packing, store_states=store_states, initial_state=initial_state
         ):
-            total = total + window_total
+            last, total = last_so_far, total + window_total
             if store_states:
                 packed_states[rows] = states
         inverse = np.argsort(packing.order)

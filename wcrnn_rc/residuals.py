@@ -19,9 +19,9 @@ import numbers
 import numpy as np
 from scipy.stats import ortho_group
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.exceptions import NotFittedError
 
 from . import _kernels
 
@@ -731,9 +731,7 @@ def make_residual(residual, scale=1.0):
             "none": NoResidual,
         }
         if residual not in families:
-            raise ValueError(
-                f"Unknown residual {residual!r}; expected one of {RESIDUAL_NAMES}."
-            )
+            raise ValueError(f"Unknown residual {residual!r}; expected one of {RESIDUAL_NAMES}.")
         return families[residual]()
     if isinstance(residual, BaseResidual):
         return clone(residual)
