@@ -37,6 +37,10 @@ RESIDUAL_BLOCKS = 2  # 2x2 blocks on unit pairs (2i, 2i+1), trailing unit diagon
 RESIDUAL_DENSE = 3  # rho(h) = R h, one product per step
 RESIDUAL_TANH = 4  # rho(h) = d * tanh(h), O(N)
 
+# Dense products with k * N at most this (e.g. one series of N <= 256 units) run as a
+# plain loop: below it, BLAS call overhead outweighs the arithmetic.
+_SMALL_PRODUCT_ROWS_X_UNITS = 256
+
 ACTIVATION_TANH = 0
 ACTIVATION_RELU = 1
 ACTIVATION_IDENTITY = 2
@@ -119,7 +123,18 @@ def _apply_residual(h, k, kind, diag, blocks, dense_t, out):
 def _recurrent_product(h, k, recurrent_t, indptr, indices, data, out):
     """Write W h[:k] into out[:k]: dense (one GEMM) or CSR sparse W."""
     if indptr.shape[0] == 0:
-        np.dot(h[:k], recurrent_t, out[:k])
+        if k * recurrent_t.shape[0] <= _SMALL_PRODUCT_ROWS_X_UNITS:
+            # A BLAS call costs more than the arithmetic of a small product: axpy rows.
+            n_units = h.shape[1]
+            for b in range(k):
+                for i in range(n_units):
+                    out[b, i] = 0.0
+                for j in range(n_units):
+                    hj = h[b, j]
+                    for i in range(n_units):
+                        out[b, i] += hj * recurrent_t[j, i]
+        else:
+            np.dot(h[:k], recurrent_t, out[:k])
         return
     n_units = h.shape[1]
     for b in range(k):
@@ -234,9 +249,11 @@ def run_packed(
         _apply_residual(h, k, residual_kind, residual_diag, residual_blocks, residual_dense_t, res)
         for b in range(k):
             for i in range(n_units):
-                h[b, i] = res[b, i] + coupling * _activate(pre[b, i], activation)
-                total[b, i] += h[b, i]
-        if store_states:
-            states[row : row + k] = h[:k]
+                value = res[b, i] + coupling * _activate(pre[b, i], activation)
+                h[b, i] = value
+                total[b, i] += value
+            if store_states:
+                for i in range(n_units):
+                    states[row + b, i] = h[b, i]
         row += k
     return states, h, total
