@@ -4,7 +4,9 @@ The machine these scripts run on is small and shared, so absolute times are nois
 Every script therefore:
 
 - times its contenders *interleaved* (one call of each per round, for several rounds)
-  and keeps the best round of each, so that a slow spell hits all contenders alike;
+  and keeps the best call of each, so that a slow spell hits all contenders alike;
+- pauses before every timed call, so that BLAS threads left spinning by one
+  contender do not slow the next (``SETTLE_S``);
 - excludes a warm-up call (numba JIT compilation, for wcrnn_rc and for echoes);
 - reports *ratios* of best times measured within one run;
 - writes what it measured, with a description of the machine, to
@@ -24,6 +26,7 @@ import os
 import platform
 import pstats
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -43,6 +46,13 @@ PACKAGES = (
     "torch",
     "threadpoolctl",
 )
+# Pause before every timed call. NumPy and SciPy each bundle their own OpenBLAS, and
+# numba-compiled code (wcrnn_rc's kernels) calls SciPy's. After a call, an OpenBLAS
+# pool keeps its worker threads spinning for a while (about 0.1 s by default); on a
+# 2-core machine the next contender, if it uses the *other* pool, then shares its
+# cores with those spinning threads. Measured here: two such contenders alternated
+# without a pause each ran about 1.5x slower than alone; 0.1 s of pause removed it.
+SETTLE_S = 0.2
 THREAD_ENV_VARS = (
     "OMP_NUM_THREADS",
     "OPENBLAS_NUM_THREADS",
@@ -84,7 +94,12 @@ def failure_reason(exc):
     return f"{type(exc).__name__}: {message[0] if message else ''}".strip()
 
 
-def time_interleaved(contenders):
+def failed(reason):
+    """A timings entry for a contender that could not be timed."""
+    return {"status": "failed", "reason": reason}
+
+
+def time_interleaved(contenders, *, budget_s=None, settle_s=SETTLE_S):
     """Time contenders round-robin and keep the best call of each.
 
     Contenders with fewer repeats than others sit out some rounds, spread evenly, so
@@ -93,12 +108,19 @@ def time_interleaved(contenders):
     Parameters
     ----------
     contenders : list of Contender
+    budget_s : float, default=None
+        No new round starts once this many seconds have passed (a bound on the
+        run time when the machine is slow); None runs every repeat.
+    settle_s : float, default=SETTLE_S
+        Pause before each timed call, so that BLAS worker threads woken by the
+        previous call have gone back to sleep (see ``SETTLE_S``).
 
     Returns
     -------
     timings : dict
-        ``name -> {"status": "ok", "best_s", "median_s", "times_s", "repeats"}``, or
-        ``{"status": "failed", "reason"}`` for a contender that raised.
+        ``name -> {"status": "ok", "best_s", "median_s", "times_s", "repeats"}``
+        (``repeats`` counts the calls actually timed), or ``{"status": "failed",
+        "reason"}`` for a contender that raised.
     """
     timings = {}
     active = []
@@ -107,26 +129,31 @@ def time_interleaved(contenders):
             if contender.warmup:
                 contender.func()
         except Exception as exc:  # a peer may break in any way; report and go on
-            timings[contender.name] = {"status": "failed", "reason": failure_reason(exc)}
+            timings[contender.name] = failed(f"failed: {failure_reason(exc)}")
             continue
-        timings[contender.name] = {"status": "ok", "times_s": [], "repeats": contender.repeats}
+        timings[contender.name] = {"status": "ok", "times_s": []}
         active.append(contender)
     n_rounds = max((c.repeats for c in active), default=0)
     # A contender with fewer repeats runs in rounds spread evenly over the whole run.
     rounds = {c.name: {i * n_rounds // c.repeats for i in range(c.repeats)} for c in active}
+    start_all = time.perf_counter()
     for round_index in range(n_rounds):
+        if budget_s is not None and round_index and time.perf_counter() - start_all > budget_s:
+            break
         for contender in active:
             entry = timings[contender.name]
             if entry["status"] != "ok" or round_index not in rounds[contender.name]:
                 continue
+            time.sleep(settle_s)
             try:
                 start = time.perf_counter()
                 contender.func()
                 entry["times_s"].append(time.perf_counter() - start)
             except Exception as exc:
-                timings[contender.name] = {"status": "failed", "reason": failure_reason(exc)}
+                timings[contender.name] = failed(f"failed: {failure_reason(exc)}")
     for entry in timings.values():
         if entry["status"] == "ok":
+            entry["repeats"] = len(entry["times_s"])
             entry["best_s"] = min(entry["times_s"])
             entry["median_s"] = statistics.median(entry["times_s"])
     return timings
@@ -201,7 +228,7 @@ def format_breakdown(breakdown):
     return lines
 
 
-def activation_cost(reservoir, X, *, repeats):
+def activation_cost(reservoir, X, *, repeats, budget_s=None):
     """Time ``reservoir.transform(X)`` as it is and with an identity activation.
 
     The difference is the cost of evaluating the activation (tanh) in the kernel;
@@ -215,6 +242,8 @@ def activation_cost(reservoir, X, *, repeats):
         Input to transform.
     repeats : int
         Timed calls of each.
+    budget_s : float, default=None
+        Passed to :func:`time_interleaved`.
 
     Returns
     -------
@@ -227,7 +256,20 @@ def activation_cost(reservoir, X, *, repeats):
         [
             Contender("as is", lambda: reservoir.transform(X), repeats),
             Contender("identity", lambda: linear.transform(X), repeats),
-        ]
+        ],
+        budget_s=budget_s,
+    )
+
+
+def format_activation_cost(timings):
+    """One line: transform time with tanh and with identity, and tanh's share."""
+    with_tanh, identity = best(timings, "as is"), best(timings, "identity")
+    share = None
+    if with_tanh is not None and identity is not None:
+        share = f"{(with_tanh - identity) / with_tanh:.0%}"
+    return (
+        f"  transform with tanh {fmt_ms(with_tanh)} ms, with identity activation "
+        f"{fmt_ms(identity)} ms: tanh is {share or '-'} of it"
     )
 
 
@@ -236,13 +278,11 @@ def activation_cost(reservoir, X, *, repeats):
 # --------------------------------------------------------------------------------------
 
 
-def try_setup(name, setup):
+def try_setup(setup):
     """Run a peer's setup; return ``(value, None)`` or ``(None, reason)``.
 
     Parameters
     ----------
-    name : str
-        Peer name, for the message.
     setup : callable
         Imports the peer and builds what will be timed.
     """
@@ -305,18 +345,26 @@ def summary_item(metric, value, *, unit, target=None, at_least=True):
     }
 
 
-def format_summary(items):
-    """Text lines for a list of :func:`summary_item` results."""
+SUMMARY_HEADERS = ["figure", "measured", "target", "verdict"]
+
+
+def summary_rows(items):
+    """Rows (figure, measured, target, verdict) for :func:`summary_item` results."""
     rows = []
     for item in items:
         value = item["value"]
-        shown = None if value is None else f"{value:.2f}{item['unit']}"
+        shown = None if value is None else f"{value:.3g}{item['unit']}"
         if item["target"] is None:
             judged = "no target" if value is not None else "not measured"
         else:
             judged = fmt_verdict(item["met"])
         rows.append([item["metric"], shown, item["target"], judged])
-    return format_table(["figure", "measured", "target", "verdict"], rows)
+    return rows
+
+
+def format_summary(items):
+    """A text table of :func:`summary_item` results."""
+    return format_table(SUMMARY_HEADERS, summary_rows(items))
 
 
 # --------------------------------------------------------------------------------------
@@ -384,6 +432,24 @@ def blas_thread_probe(size=384, repeats=7):
     return ratio(best(default, "default"), best(single, "one thread"))
 
 
+def source_revision():
+    """The git commit of the checkout, and whether ``wcrnn_rc/`` differs from it."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args):
+        completed = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, check=True
+        )
+        return completed.stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        modified = bool(git("status", "--porcelain", "--", "wcrnn_rc"))
+    except (OSError, subprocess.CalledProcessError) as exc:
+        return {"commit": None, "wcrnn_rc_modified": None, "error": str(exc)}
+    return {"commit": commit, "wcrnn_rc_modified": modified}
+
+
 @functools.cache
 def machine_info():
     """Machine, versions and thread settings, for the results file (computed once).
@@ -416,7 +482,7 @@ def machine_line(info):
         blas = ", ".join(f"{p['internal_api']}x{p['num_threads']}" for p in pools) or "none"
     else:
         blas = pools
-    probe = info["blas_default_over_one_thread"]
+    probe = info.get("blas_default_over_one_thread", "BLAS thread probe not recorded")
     if isinstance(probe, float):
         probe = f"a GEMM with default threads took {probe:.2f}x its one-thread time"
     return (
@@ -435,6 +501,7 @@ def write_results(name, payload):
         "benchmark": name,
         "command": f"python benchmarks/{name}.py",
         "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "source": source_revision(),
         "machine": machine_info(),
         **payload,
     }
