@@ -64,17 +64,20 @@ def test_many_and_few_input_features_match_naive(n_features, global_random_seed)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("density", [0.05, 0.5])
-def test_sparse_and_dense_w_match_naive(density, dtype, global_random_seed):
+@pytest.mark.parametrize("density", [0.01, 0.05, 0.5])  # CSR for both, one, neither path
+@pytest.mark.parametrize("n_units", [10, 60])  # plain-loop and BLAS dense products
+def test_sparse_and_dense_w_match_naive(density, n_units, dtype, global_random_seed):
     rng = np.random.default_rng(global_random_seed)
     X = rng.uniform(-1, 1, size=(8, 40, 2)).astype(dtype)
-    res = WCRNNReservoir(n_units=60, density=density, random_state=global_random_seed).fit(X)
-    got = res.run(X)
+    res = WCRNNReservoir(n_units=n_units, density=density, random_state=global_random_seed)
+    res.fit(X)
+    from_batch = res.run(X)
     for i in range(len(X)):
         want = naive_states(
             X[i], res.recurrent_weights_, res.input_weights_, res.bias_, _rho(res), res.coupling
         )
-        np.testing.assert_allclose(got[i], want, rtol=RTOL[dtype], atol=ATOL[dtype])
+        np.testing.assert_allclose(from_batch[i], want, rtol=RTOL[dtype], atol=ATOL[dtype])
+        np.testing.assert_allclose(res.run(X[i]), want, rtol=RTOL[dtype], atol=ATOL[dtype])
 
 
 @pytest.mark.parametrize("fused_input", [True, False])
@@ -96,8 +99,9 @@ def test_run_packed_on_ragged_pack(residual, fused_input, global_random_seed):
         inputs = packed
     else:
         inputs, input_t = packed @ input_t + res.bias_, input_t[:0]
-    operands = res._operands(np.float64)
-    states, last, total = run_packed(
+    operands = res._operands(np.float64, batched=True)
+    states = np.full((len(inputs), 9), np.nan)
+    last, total = run_packed(
         inputs,
         input_t,
         res.bias_,
@@ -106,7 +110,7 @@ def test_run_packed_on_ragged_pack(residual, fused_input, global_random_seed):
         *operands,
         res.coupling,
         0,
-        True,
+        states,
     )
     states = unpack(states, packing)
     inverse = np.argsort(packing.order)
@@ -130,7 +134,7 @@ def test_run_packed_on_ragged_pack(residual, fused_input, global_random_seed):
 def test_kernel_leaves_inputs_untouched_and_takes_readonly_arrays():
     rng = np.random.default_rng(0)
     res = WCRNNReservoir(n_units=6, residual="orthogonal", random_state=0).fit(np.zeros((3, 1)))
-    operands = res._operands(np.float64)
+    operands = res._operands(np.float64, batched=True)
     inputs = rng.normal(size=(12, 1))
     input_t = np.ascontiguousarray(res.input_weights_.T)
     batch_sizes = np.array([3, 3, 3, 2, 1], dtype=np.int64)
@@ -146,6 +150,7 @@ def test_kernel_leaves_inputs_untouched_and_takes_readonly_arrays():
     copies = [a.copy() for a in arrays]
     for a in arrays:
         a.setflags(write=False)
-    run_packed(inputs, input_t, res.bias_, batch_sizes, h0, *operands, 0.1, 0, True)
+    states = np.empty((len(inputs), 6))
+    run_packed(inputs, input_t, res.bias_, batch_sizes, h0, *operands, 0.1, 0, states)
     for a, c in zip(arrays, copies, strict=True):
         np.testing.assert_array_equal(a, c)

@@ -178,7 +178,7 @@ class _WCRNNEstimator(BaseEstimator):
         y2 = y.reshape(len(y), -1)
         windows = self.reservoir_._state_windows(
             seqs, make_packing(seqs.lengths), store_states=True
-        )
+        )  # one reused window buffer: the states are never all held
         for rows, states, _, _ in windows:
             start = max(rows.start, washout)
             if start < rows.stop:

@@ -31,9 +31,11 @@ _ACTIVATIONS = {
     "relu": _kernels.ACTIVATION_RELU,
     "identity": _kernels.ACTIVATION_IDENTITY,
 }
-# W is run as CSR when at most this fraction of its entries is non-zero; above it a
-# dense BLAS product is faster (measured in benchmarks/bench_sparse.py).
-SPARSE_MAX_DENSITY = 0.1
+# W runs as CSR when at most this fraction of its entries is non-zero (the `density`
+# parameter for a drawn W); above it a dense product is faster. One series and a
+# batch cross over at different densities, since a batch reuses each dense row of W
+# across sequences (benchmarks/bench_sparse.py: 0.08-0.12 and 0.015-0.033).
+SPARSE_MAX_DENSITY = {"series": 0.1, "batch": 0.02}
 # Largest window (rows x units) of states run at once; longer inputs run in windows.
 _WINDOW_ELEMENTS = 1 << 21
 # Up to this many input features, U x_t is applied inside the step; above it, one
@@ -213,8 +215,8 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     recurrent_gain : float, default=1.0
         Approximate spectral radius of W, see :func:`recurrent_weight_matrix`.
     density : float, default=1.0
-        Fraction of non-zero entries of W. At or below 0.1 the kernels use a sparse
-        (CSR) product.
+        Fraction of non-zero entries of W. At or below 0.1 for one series, or 0.02
+        for a batch of sequences, the kernels use a sparse (CSR) product.
     input_scaling : float, default=1.0
         U is uniform on [-input_scaling, input_scaling].
     bias_scaling : float, default=0.1
@@ -384,10 +386,14 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     # ---------------------------------------------------------------- running
 
-    def _operands(self, dtype):
+    def _operands(self, dtype, batched):
         """Kernel arguments for weights cast to ``dtype`` (no state is kept)."""
         W = self.recurrent_weights_
-        if np.count_nonzero(W) <= SPARSE_MAX_DENSITY * W.size:
+        if self.recurrent_weights is None:
+            density = self.density
+        else:
+            density = np.count_nonzero(W) / W.size
+        if density <= SPARSE_MAX_DENSITY["batch" if batched else "series"]:
             rows, cols = np.nonzero(W)
             indptr = np.searchsorted(rows, np.arange(W.shape[0] + 1)).astype(np.int64)
             sparse = (indptr, cols.astype(np.int64), W[rows, cols].astype(dtype))
@@ -412,18 +418,20 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             raise ValueError("initial_state contains NaN or infinity.")
         return np.array(h0, dtype=dtype, order="C")
 
-    def _state_windows(self, seqs, packing, *, store_states, initial_state=None):
+    def _state_windows(self, seqs, packing, *, out=None, store_states=False, initial_state=None):
         """Run the network window by window over time.
 
-        Yields ``(rows, states, last, total)`` per window of steps, where
-        ``rows`` is the slice of packed rows the window covers, ``states`` the packed
-        states of those rows (empty unless ``store_states``), ``last`` the state of
-        every sequence after the window (packed order) and ``total`` the window's sum
-        of states per sequence. Only one window's input drive is held at a time.
+        Yields ``(rows, states, last, total)`` per window of steps: ``rows`` is the
+        slice of packed rows the window covers, ``states`` their packed states,
+        ``last`` the state of every sequence after the window (packed order) and
+        ``total`` the window's sum of states per sequence. States go into ``out[rows]``
+        when ``out`` (all packed rows) is given, else into one window buffer reused
+        for every window when ``store_states``, else nowhere (``states`` is empty).
+        Only one window's input is held at a time.
         """
         dtype = seqs.dtype
         packed_x = seqs.data[0] if len(seqs) == 1 else pack(seqs.data, packing)
-        operands = self._operands(dtype)
+        operands = self._operands(dtype, batched=packing.batch_sizes[0] > 1)
         activation = _ACTIVATIONS[self.activation]
         input_t = np.ascontiguousarray(self.input_weights_.T, dtype=dtype)
         bias = self.bias_.astype(dtype)
@@ -433,16 +441,28 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
         step_rows = np.concatenate([[0], np.cumsum(packing.batch_sizes)])
         max_rows = max(1, _WINDOW_ELEMENTS // self.n_units)
+        buffer = None
+        if out is None:
+            n_buffer = min(max_rows, step_rows[-1]) if store_states else 0
+            buffer = np.empty((n_buffer, self.n_units), dtype)
         t0, n_steps = 0, len(packing.batch_sizes)
         while t0 < n_steps:
             t1 = np.searchsorted(step_rows, step_rows[t0] + max_rows, side="right") - 1
             t1 = min(max(t1, t0 + 1), n_steps)
             rows = slice(step_rows[t0], step_rows[t1])
+            if out is not None:
+                states = out[rows]
+            elif store_states:
+                if buffer.shape[0] < rows.stop - rows.start:  # one step wider than a window
+                    buffer = np.empty((rows.stop - rows.start, self.n_units), dtype)
+                states = buffer[: rows.stop - rows.start]
+            else:
+                states = buffer
             if fused:
                 inputs, kernel_input_t = packed_x[rows], input_t
             else:  # one GEMM for the window's drive beats per-step products
                 inputs, kernel_input_t = packed_x[rows] @ input_t + bias, input_t[:0]
-            states, h, total = _kernels.run_packed(
+            h, total = _kernels.run_packed(
                 np.ascontiguousarray(inputs),
                 kernel_input_t,
                 bias,
@@ -451,8 +471,10 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 *operands,
                 self.coupling,
                 activation,
-                store_states,
+                states,
             )
+            # Non-finite states persist (inf and NaN propagate through rho and W), so
+            # the sums catch a blow-up anywhere in the window.
             if not np.all(np.isfinite(total)):
                 raise FloatingPointError(
                     f"Reservoir states became NaN or infinite by time step {t1}. "
@@ -471,12 +493,10 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         packed_states = np.empty((n_rows, self.n_units), seqs.dtype) if store_states else None
         packing = make_packing(seqs.lengths)
         total = 0.0
-        for rows, states, last_so_far, window_total in self._state_windows(
-            seqs, packing, store_states=store_states, initial_state=initial_state
+        for _, _, last_so_far, window_total in self._state_windows(
+            seqs, packing, out=packed_states, initial_state=initial_state
         ):
             last, total = last_so_far, total + window_total
-            if store_states:
-                packed_states[rows] = states
         inverse = np.argsort(packing.order)
         last, total = last[inverse], total[inverse]
         if not store_states:
