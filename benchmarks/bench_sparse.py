@@ -1,9 +1,12 @@
 """Benchmark: where the sparse (CSR) recurrent product starts to beat the dense one.
 
-``WCRNNReservoir`` runs W as CSR when ``count_nonzero(W) <= SPARSE_MAX_DENSITY *
-W.size`` (``wcrnn_rc.reservoir.SPARSE_MAX_DENSITY``), and as a dense BLAS product
-otherwise. This script forces each path by monkeypatching that constant (0 forces
-dense, 1 forces sparse) and times ``transform`` for
+``WCRNNReservoir`` runs W as CSR when its density (the ``density`` parameter for a
+drawn W, the non-zero fraction of a given one) is at most
+``wcrnn_rc.reservoir.SPARSE_MAX_DENSITY[key]``, where ``key`` is ``"series"`` for one
+sequence and ``"batch"`` for several, and as a dense BLAS product otherwise. This
+script forces each path by monkeypatching that dict (every entry 0 forces dense,
+every entry 1 forces sparse), checks once that the patch does pick the path, and
+times ``transform`` for
 
 - ``N`` in ``N_UNITS`` and W density in ``DENSITIES``;
 - one series of ``SERIES_STEPS`` steps (every state returned), and a batch of
@@ -51,7 +54,11 @@ BATCH_SEQUENCES, BATCH_STEPS = 256, 50
 REPEATS = 5
 SKIP_RATIO = 3.0
 SEED = 0
-FORCE = {"dense": 0.0, "sparse": 1.0}  # values of SPARSE_MAX_DENSITY that force a path
+# Values of SPARSE_MAX_DENSITY that force a path, for one series and for batches alike.
+FORCE = {
+    "dense": {"series": 0.0, "batch": 0.0},
+    "sparse": {"series": 1.0, "batch": 1.0},
+}
 
 
 def make_inputs():
@@ -68,7 +75,7 @@ def forced(path, reservoir, X):
 
     def run():
         saved = reservoir_module.SPARSE_MAX_DENSITY
-        reservoir_module.SPARSE_MAX_DENSITY = FORCE[path]
+        reservoir_module.SPARSE_MAX_DENSITY = dict(FORCE[path])
         try:
             return reservoir.transform(X)
         finally:
@@ -128,8 +135,32 @@ def run_case(n_units, workload, X):
     }
 
 
+def check_forcing():
+    """Fail loudly if patching SPARSE_MAX_DENSITY no longer picks the path.
+
+    Uses the private ``WCRNNReservoir._operands`` (an empty dense W means the CSR
+    path): if the switch moves, the timings would otherwise compare a path with itself.
+    """
+    reservoir = WCRNNReservoir(n_units=8, density=0.5, random_state=0).fit(np.zeros((5, 1)))
+    for path, values in FORCE.items():
+        for batched in (False, True):
+            saved = reservoir_module.SPARSE_MAX_DENSITY
+            reservoir_module.SPARSE_MAX_DENSITY = dict(values)
+            try:
+                recurrent_t = reservoir._operands(np.float64, batched=batched)[0]
+            finally:
+                reservoir_module.SPARSE_MAX_DENSITY = saved
+            picked = "sparse" if recurrent_t.size == 0 else "dense"
+            if picked != path:
+                raise RuntimeError(
+                    f"SPARSE_MAX_DENSITY = {values} ran the {picked} path (batched="
+                    f"{batched}), not the {path} one: the switch has changed."
+                )
+
+
 def warm_up(inputs):
     """Compile the kernel for float64 (shared by both paths) outside the timings."""
+    check_forcing()
     for X in inputs.values():
         small = X[..., :10, :] if X.ndim == 3 else X[:10]
         reservoir = WCRNNReservoir(n_units=8, residual="none", coupling=1.0, random_state=0)
@@ -147,7 +178,7 @@ def main():
     print(f"Best of {REPEATS} interleaved repeats; JIT warm-up excluded.\n")
     inputs = make_inputs()
     warm_up(inputs)
-    current = reservoir_module.SPARSE_MAX_DENSITY
+    current = dict(reservoir_module.SPARSE_MAX_DENSITY)
     cases = [run_case(n, workload, X) for n in N_UNITS for workload, X in inputs.items()]
 
     headers = ["N", "workload", "density", "dense [ms]", "sparse [ms]", "sparse / dense"]
@@ -173,14 +204,17 @@ def main():
         )
         for case in cases
     ]
-    summary.append(summary_item("SPARSE_MAX_DENSITY (current setting)", current, unit=""))
+    summary += [
+        summary_item(f'SPARSE_MAX_DENSITY["{key}"] (current setting)', value, unit="")
+        for key, value in current.items()
+    ]
     print(format_table(headers, rows))
     print("\nCrossover (sparse faster below it):")
     for case in cases:
         shown = "-" if case["crossover"] is None else f"{case['crossover']:.3f}"
         label = f"N={case['n_units']:>5}, {case['workload']:<6}"
         print(f"  {label}: {shown}  ({case['crossover_note']})")
-    print(f"wcrnn_rc.reservoir.SPARSE_MAX_DENSITY is currently {current:g}.")
+    print(f"wcrnn_rc.reservoir.SPARSE_MAX_DENSITY is currently {current}.")
     print("\n" + format_summary(summary))
 
     path = write_results(
