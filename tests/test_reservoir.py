@@ -299,3 +299,12 @@ def test_tanh_residual_above_one_stays_bounded_without_warning(recwarn):
     res = WCRNNReservoir(n_units=10, residual="tanh", residual_scale=1.5, random_state=0).fit(X)
     assert np.all(np.isfinite(res.transform(X)))
     assert not [w for w in recwarn if issubclass(w.category, SupercriticalResidualWarning)]
+
+
+def test_weight_parameters_changed_after_fit_wait_for_the_next_fit(series):
+    """W, U, b and their layout are fixed in fit; a new density needs a new fit."""
+    res = WCRNNReservoir(n_units=40, density=0.05, random_state=0).fit(series)
+    before = res.transform(series)
+    res.set_params(density=1.0, recurrent_gain=3.0, input_scaling=5.0)
+    np.testing.assert_array_equal(res.transform(series), before)
+    assert not np.allclose(res.fit(series).transform(series), before)

@@ -374,6 +374,17 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             b = _check_explicit(self.bias, "bias", (n_units,))
         self.recurrent_weights_, self.input_weights_, self.bias_ = W, U, b
         self._n_features_out = n_units
+        # Kernel layouts of W, made once: W.T for dense products, CSR when W is sparse
+        # enough for either path; the path itself is chosen per call.
+        self._w_density = (
+            self.density if self.recurrent_weights is None else (np.count_nonzero(W) / W.size)
+        )
+        self._w_transposed = np.ascontiguousarray(W.T)
+        self._w_csr = None
+        if self._w_density <= max(SPARSE_MAX_DENSITY.values()):
+            rows, cols = np.nonzero(W)
+            indptr = np.searchsorted(rows, np.arange(n_units + 1)).astype(np.int64)
+            self._w_csr = (indptr, cols.astype(np.int64), W[rows, cols])
 
         if self.residual_.is_linear and self.residual_.spectral_radius_ > 1.0:
             warnings.warn(
@@ -388,19 +399,13 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     def _operands(self, dtype, batched):
         """Kernel arguments for weights cast to ``dtype`` (no state is kept)."""
-        W = self.recurrent_weights_
-        if self.recurrent_weights is None:
-            density = self.density
-        else:
-            density = np.count_nonzero(W) / W.size
-        if density <= SPARSE_MAX_DENSITY["batch" if batched else "series"]:
-            rows, cols = np.nonzero(W)
-            indptr = np.searchsorted(rows, np.arange(W.shape[0] + 1)).astype(np.int64)
-            sparse = (indptr, cols.astype(np.int64), W[rows, cols].astype(dtype))
+        if self._w_density <= SPARSE_MAX_DENSITY["batch" if batched else "series"]:
+            indptr, indices, data = self._w_csr
+            sparse = (indptr, indices, data.astype(dtype, copy=False))
             recurrent_t = np.zeros((0, 0), dtype=dtype)
         else:
             sparse = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, dtype))
-            recurrent_t = np.ascontiguousarray(W.T, dtype=dtype)
+            recurrent_t = self._w_transposed.astype(dtype, copy=False)
         return (recurrent_t, *sparse, *self.residual_.kernel_operands(dtype))
 
     def _initial_states(self, initial_state, n_seq, dtype):
