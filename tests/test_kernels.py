@@ -154,3 +154,21 @@ def test_kernel_leaves_inputs_untouched_and_takes_readonly_arrays():
     run_packed(inputs, input_t, res.bias_, batch_sizes, h0, *operands, 0.1, 0, states)
     for a, c in zip(arrays, copies, strict=True):
         np.testing.assert_array_equal(a, c)
+
+
+@pytest.mark.parametrize("density", [0.01, 0.5])
+def test_forced_dense_and_sparse_paths_agree(monkeypatch, density, global_random_seed):
+    """Either storage of W gives the same states, whatever density W was fitted with."""
+    from wcrnn_rc import reservoir as reservoir_module
+
+    X = np.random.default_rng(global_random_seed).normal(size=(4, 30, 2))
+    res = WCRNNReservoir(n_units=30, density=density, random_state=global_random_seed).fit(X)
+    runs = {}
+    for path, threshold in [("dense", 0.0), ("sparse", 1.0)]:
+        monkeypatch.setattr(
+            reservoir_module, "SPARSE_MAX_DENSITY", {"series": threshold, "batch": threshold}
+        )
+        assert (res._operands(np.float64, batched=True)[1].size > 0) == (path == "sparse")
+        runs[path] = (res.run(X), res.run(X[0]))
+    np.testing.assert_allclose(runs["dense"][0], runs["sparse"][0], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(runs["dense"][1], runs["sparse"][1], rtol=1e-12, atol=1e-14)

@@ -146,6 +146,13 @@ def random_bias(n_units, *, scaling=1.0, random_state=None):
     return rng.uniform(-1.0, 1.0, size=n_units) * scaling
 
 
+def _csr_arrays(W):
+    """CSR ``(indptr, indices, data)`` of a dense square matrix, for the kernels."""
+    rows, cols = np.nonzero(W)
+    indptr = np.searchsorted(rows, np.arange(W.shape[0] + 1)).astype(np.int64)
+    return indptr, cols.astype(np.int64), W[rows, cols]
+
+
 def _check_explicit(array, name, shape):
     """Validate a user-given weight array against its expected shape."""
     try:
@@ -382,9 +389,7 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self._w_transposed = np.ascontiguousarray(W.T)
         self._w_csr = None
         if self._w_density <= max(SPARSE_MAX_DENSITY.values()):
-            rows, cols = np.nonzero(W)
-            indptr = np.searchsorted(rows, np.arange(n_units + 1)).astype(np.int64)
-            self._w_csr = (indptr, cols.astype(np.int64), W[rows, cols])
+            self._w_csr = _csr_arrays(W)
 
         if self.residual_.is_linear and self.residual_.spectral_radius_ > 1.0:
             warnings.warn(
@@ -400,7 +405,8 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     def _operands(self, dtype, batched):
         """Kernel arguments for weights cast to ``dtype`` (no state is kept)."""
         if self._w_density <= SPARSE_MAX_DENSITY["batch" if batched else "series"]:
-            indptr, indices, data = self._w_csr
+            csr = self._w_csr if self._w_csr is not None else _csr_arrays(self.recurrent_weights_)
+            indptr, indices, data = csr
             sparse = (indptr, indices, data.astype(dtype, copy=False))
             recurrent_t = np.zeros((0, 0), dtype=dtype)
         else:
