@@ -268,6 +268,14 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     ``coupling=a`` the states are exactly those of a leaky echo-state network with
     leak rate ``a``; with ``residual="none"`` and ``coupling=1``, of a plain ESN.
 
+    ``fit`` fixes everything drawn or built (the residual, W, U, b and W's storage);
+    ``coupling``, ``activation`` and ``sequence_features`` are read each time the
+    reservoir runs, so changing them after ``fit`` takes effect at once.
+
+    A linear residual with spectral radius above 1 raises a
+    :class:`SupercriticalResidualWarning` in ``fit``; states that overflow raise a
+    ``FloatingPointError`` rather than coming back as NaN or infinity.
+
     Examples
     --------
     >>> import numpy as np
