@@ -94,7 +94,9 @@ class _WCRNNEstimator(BaseEstimator):
     """Shared fit/predict logic: reservoir features, then a cloned readout."""
 
     _parameter_constraints: dict = {
-        "reservoir": [HasMethods(["fit", "transform"]), None],
+        # The estimators run the reservoir window by window (streamed readout), so it
+        # must be a WCRNNReservoir (or a subclass), not any transformer.
+        "reservoir": [WCRNNReservoir, None],
         "readout": [HasMethods(["fit", "predict"]), None],
         "washout": [Interval(numbers.Integral, 0, None, closed="left")],
     }
@@ -225,7 +227,7 @@ class WCRNNRegressor(RegressorMixin, _WCRNNEstimator):
 
     Parameters
     ----------
-    reservoir : WCRNNReservoir or transformer, default=None
+    reservoir : WCRNNReservoir, default=None
         Cloned into ``reservoir_``; None means ``WCRNNReservoir()``. Nested
         parameters (``reservoir__coupling``) work in ``set_params`` and grid search.
     readout : regressor, default=None
@@ -306,7 +308,7 @@ class WCRNNClassifier(ClassifierMixin, _WCRNNEstimator):
 
     Parameters
     ----------
-    reservoir : WCRNNReservoir or transformer, default=None
+    reservoir : WCRNNReservoir, default=None
         Cloned into ``reservoir_``; None means ``WCRNNReservoir()``. Nested
         parameters (``reservoir__coupling``) work in ``set_params`` and grid search.
     readout : classifier, default=None
