@@ -26,11 +26,13 @@ def _rho(reservoir):
 def test_series_matches_naive(residual, activation, dtype, n_units, global_random_seed):
     rng = np.random.default_rng(global_random_seed)
     X = rng.uniform(-1, 1, size=(60, 3)).astype(dtype)
+    # Contracting even with a linear activation (0.8 + 0.1 * ||W||_2 < 1), so float32
+    # rounding differences do not grow along the trajectory.
     res = WCRNNReservoir(
         n_units=n_units,
         residual=residual,
-        residual_scale=0.9,
-        coupling=0.3,
+        residual_scale=0.8,
+        coupling=0.1,
         activation=activation,
         recurrent_gain=0.9,
         bias_scaling=0.2,
