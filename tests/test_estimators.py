@@ -212,3 +212,21 @@ def test_invalid_estimator_parameters(delayed_sine):
         WCRNNRegressor(readout="ridge").fit(X, y)
     with pytest.raises(ValueError, match="The 'reservoir' parameter"):
         WCRNNRegressor(reservoir=Ridge()).fit(X, y)
+
+
+def test_grid_search_over_residual_object_parameters(delayed_sine):
+    from wcrnn_rc.residuals import RotationalResidual
+
+    X, y = delayed_sine
+    res = WCRNNReservoir(n_units=20, residual=RotationalResidual(angles="data"), random_state=0)
+    pipe = Pipeline([("res", res), ("ridge", Ridge())])
+    grid = {"res__residual__scale": [0.5, 0.9], "res__residual__angles": ["data", "spread"]}
+    search = GridSearchCV(pipe, grid, cv=2).fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    best = search.best_estimator_["res"].residual_
+    assert best.scale == search.best_params_["res__residual__scale"]
+    assert best.angles == search.best_params_["res__residual__angles"]
+    # "data" angles come from the input in fit: a 0.2 rad/step sine puts every block
+    # near that frequency
+    data_angles = res.fit(X).residual_.angles_
+    np.testing.assert_allclose(data_angles, 0.2, atol=0.05)
