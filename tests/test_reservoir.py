@@ -308,3 +308,11 @@ def test_weight_parameters_changed_after_fit_wait_for_the_next_fit(series):
     res.set_params(density=1.0, recurrent_gain=3.0, input_scaling=5.0)
     np.testing.assert_array_equal(res.transform(series), before)
     assert not np.allclose(res.fit(series).transform(series), before)
+
+
+@pytest.mark.parametrize("residual", ["identity", "orthogonal", "rotational"])
+def test_critical_residual_does_not_warn(series, residual, recwarn):
+    res = WCRNNReservoir(n_units=9, residual=residual, residual_scale=1.0, random_state=0)
+    res.fit(series)
+    assert res.residual_.spectral_radius_ == pytest.approx(1.0)
+    assert not [w for w in recwarn if issubclass(w.category, SupercriticalResidualWarning)]

@@ -399,7 +399,8 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         if self._w_density <= max(SPARSE_MAX_DENSITY.values()):
             self._w_csr = _csr_arrays(W)
 
-        if self.residual_.is_linear and self.residual_.spectral_radius_ > 1.0:
+        # Critical residuals (radius 1 up to rounding) are allowed; above it states grow.
+        if self.residual_.is_linear and self.residual_.spectral_radius_ > 1.0 + 1e-9:
             warnings.warn(
                 f"The residual has spectral radius {self.residual_.spectral_radius_:.3g} "
                 "> 1 (supercritical): states can grow without bound. Use a residual "

@@ -286,8 +286,8 @@ class BaseResidual(BaseEstimator):
     def spectral_radius_(self):
         """float: largest eigenvalue modulus of R."""
         self._check_built()
-        if self.kind_ == _kernels.RESIDUAL_DENSE and hasattr(self, "_known_radius"):
-            return self._known_radius  # no O(N^3) eigendecomposition needed
+        if hasattr(self, "_known_radius"):
+            return self._known_radius  # exact, and no eigendecomposition needed
         return float(np.abs(self.eigenvalues_[0]))
 
     def _set_matrix(self, R):
@@ -529,6 +529,7 @@ class RotationalResidual(BaseResidual):
             if not np.all(np.isfinite(angles)):
                 raise ValueError("RotationalResidual angles must be finite.")
         self.kind_ = _kernels.RESIDUAL_BLOCKS
+        self._known_radius = abs(float(self.scale))
         self.angles_ = angles
         self.blocks_ = block_rotation(angles, float(self.scale))
         self.diagonal_ = np.zeros(n_units)
