@@ -86,7 +86,7 @@ def _activate(a, activation):
         return _tanh(a)
     if activation == ACTIVATION_RELU:
         return max(a, 0.0)
-    return a + 0.0
+    return a
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)

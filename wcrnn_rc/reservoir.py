@@ -457,27 +457,24 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         bias = self.bias_.astype(dtype)
         fused = input_t.shape[0] <= _MAX_FUSED_FEATURES
         h = self._initial_states(initial_state, len(seqs), dtype)[packing.order]
-        h = np.ascontiguousarray(h)
 
         step_rows = np.concatenate([[0], np.cumsum(packing.batch_sizes)])
         max_rows = max(1, _WINDOW_ELEMENTS // self.n_units)
-        buffer = None
-        if out is None:
-            n_buffer = min(max_rows, step_rows[-1]) if store_states else 0
-            buffer = np.empty((n_buffer, self.n_units), dtype)
+        buffer = np.empty((0, self.n_units), dtype)  # grown once, reused by every window
         t0, n_steps = 0, len(packing.batch_sizes)
         while t0 < n_steps:
             t1 = np.searchsorted(step_rows, step_rows[t0] + max_rows, side="right") - 1
             t1 = min(max(t1, t0 + 1), n_steps)
             rows = slice(step_rows[t0], step_rows[t1])
+            n_rows = rows.stop - rows.start
             if out is not None:
                 states = out[rows]
             elif store_states:
-                if buffer.shape[0] < rows.stop - rows.start:  # one step wider than a window
-                    buffer = np.empty((rows.stop - rows.start, self.n_units), dtype)
-                states = buffer[: rows.stop - rows.start]
+                if buffer.shape[0] < n_rows:
+                    buffer = np.empty((n_rows, self.n_units), dtype)
+                states = buffer[:n_rows]
             else:
-                states = buffer
+                states = buffer[:0]
             if fused:
                 inputs, kernel_input_t = packed_x[rows], input_t
             else:  # one GEMM for the window's drive beats per-step products

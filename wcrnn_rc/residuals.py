@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 from scipy.stats import ortho_group
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -377,6 +377,15 @@ class BaseResidual(BaseEstimator):
         )
 
 
+class _ScaledResidual(BaseResidual):
+    """A residual family with one modulus ``scale`` (lambda)."""
+
+    _parameter_constraints = {"scale": [Interval(numbers.Real, None, None, closed="neither")]}
+
+    def __init__(self, scale=1.0):
+        self.scale = scale
+
+
 class NoResidual(BaseResidual):
     """No residual, rho(h) = 0. With ``coupling=1`` the network is a plain ESN.
 
@@ -391,7 +400,7 @@ class NoResidual(BaseResidual):
         self.kind_ = _kernels.RESIDUAL_NONE
 
 
-class IdentityResidual(BaseResidual):
+class IdentityResidual(_ScaledResidual):
     """Scaled identity, R = scale * I, applied in O(N) per step.
 
     With ``scale = 1 - a`` and ``coupling = a`` the network is a leaky ESN with leak
@@ -414,17 +423,12 @@ class IdentityResidual(BaseResidual):
     array([0.9+0.j, 0.9+0.j])
     """
 
-    _parameter_constraints = {"scale": [Interval(numbers.Real, None, None, closed="neither")]}
-
-    def __init__(self, scale=1.0):
-        self.scale = scale
-
     def _build(self, n_units, X, rng):
         self.kind_ = _kernels.RESIDUAL_DIAGONAL
         self.diagonal_ = np.full(n_units, float(self.scale))
 
 
-class OrthogonalResidual(BaseResidual):
+class OrthogonalResidual(_ScaledResidual):
     """Scaled Haar-random orthogonal matrix, R = scale * Q (a dense product per step).
 
     Parameters
@@ -446,18 +450,13 @@ class OrthogonalResidual(BaseResidual):
     True
     """
 
-    _parameter_constraints = {"scale": [Interval(numbers.Real, None, None, closed="neither")]}
-
-    def __init__(self, scale=1.0):
-        self.scale = scale
-
     def _build(self, n_units, X, rng):
         self.kind_ = _kernels.RESIDUAL_DENSE
         self.matrix_ = float(self.scale) * haar_orthogonal(n_units, random_state=rng)
         self._known_radius = abs(float(self.scale))
 
 
-class RotationalResidual(BaseResidual):
+class RotationalResidual(_ScaledResidual):
     """Block-diagonal 2x2 rotations, R = scale * blockdiag(rot(theta_k)), O(N) per step.
 
     Units ``(2k, 2k + 1)`` rotate by ``theta_k`` each step, so the pair oscillates at
@@ -497,7 +496,7 @@ class RotationalResidual(BaseResidual):
     """
 
     _parameter_constraints = {
-        "scale": [Interval(numbers.Real, None, None, closed="neither")],
+        **_ScaledResidual._parameter_constraints,
         "angles": [StrOptions({"spread", "random", "data"}), "array-like"],
     }
 
@@ -565,7 +564,7 @@ class HeterogeneousResidual(BaseResidual):
     array([  1.,  10., 100.])
     """
 
-    _parameter_constraints = {"timescales": [tuple, list, "array-like"]}
+    _parameter_constraints = {"timescales": ["array-like"]}
 
     def __init__(self, timescales=(1.0, 100.0)):
         self.timescales = timescales
@@ -582,7 +581,7 @@ class HeterogeneousResidual(BaseResidual):
         self.diagonal_ = np.exp(-1.0 / self.timescales_)
 
 
-class TanhResidual(BaseResidual):
+class TanhResidual(_ScaledResidual):
     """Non-linear residual rho(h) = scale * tanh(h), O(N) per step.
 
     Its Jacobian is ``diag(scale * (1 - tanh(h)**2))``; ``eigenvalues_`` are those
@@ -602,10 +601,6 @@ class TanhResidual(BaseResidual):
     """
 
     is_linear = False
-    _parameter_constraints = {"scale": [Interval(numbers.Real, None, None, closed="neither")]}
-
-    def __init__(self, scale=1.0):
-        self.scale = scale
 
     def _build(self, n_units, X, rng):
         self.kind_ = _kernels.RESIDUAL_TANH
@@ -720,8 +715,6 @@ def make_residual(residual, scale=1.0):
     >>> make_residual("rotational", 0.9)
     RotationalResidual(scale=0.9)
     """
-    from sklearn.base import clone
-
     if isinstance(residual, str):
         families = {
             "identity": lambda: IdentityResidual(scale=scale),
