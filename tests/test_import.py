@@ -14,3 +14,24 @@ def test_core_import_pulls_no_optional_dependency():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_torch_backend_without_torch_names_the_extra():
+    # sys.modules["torch"] = None makes "import torch" fail as if it were not installed.
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "import wcrnn_rc\n"
+        "try:\n"
+        "    import wcrnn_rc.torch\n"
+        "except ImportError as exc:\n"
+        "    print('ImportError:', exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("ImportError:")
+    assert "pip install 'wcrnn-rc[torch]'" in out.stdout
+
+
+def test_torch_backend_imports_with_torch():
+    code = "import wcrnn_rc.torch as wt; print(sorted(wt.__all__))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "WCRNNTorchRegressor" in out.stdout and "weakly_coupled_init_" in out.stdout
