@@ -17,9 +17,15 @@ def test_core_import_pulls_no_optional_dependency():
 
 
 def test_torch_backend_without_torch_names_the_extra():
-    # sys.modules["torch"] = None makes "import torch" fail as if it were not installed.
+    # A finder that refuses torch, as if it were not installed. (sys.modules["torch"] =
+    # None would do too, but SciPy's array-API helpers then trip over the None.)
     code = (
-        "import sys; sys.modules['torch'] = None\n"
+        "import sys, importlib.abc\n"
+        "class NoTorch(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name.split('.')[0] == 'torch':\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, NoTorch())\n"
         "import wcrnn_rc\n"
         "try:\n"
         "    import wcrnn_rc.torch\n"
