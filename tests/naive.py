@@ -85,3 +85,46 @@ def esn_states(X, W, U, b):
         h = np.tanh(W @ h + U @ x + b)
         out.append(h)
     return np.array(out)
+
+
+ACTIVATION_SLOPES = {
+    "tanh": lambda a: 1.0 - np.tanh(a) ** 2,
+    "relu": lambda a: (a > 0).astype(float),
+    "identity": np.ones_like,
+}
+
+
+def naive_lyapunov(X, W, U, b, residual_jacobian, rho, coupling, activation, frame0, washout):
+    """Textbook QR method, one explicit Jacobian and one QR per step.
+
+    ``residual_jacobian(h)`` returns the N x N matrix d rho / d h at h; ``frame0`` holds
+    orthonormal tangent vectors as rows. Returns the sum of log|diag R| per direction
+    over the steps after ``washout`` (in QR order).
+    """
+    f = ACTIVATIONS[activation]
+    slope = ACTIVATION_SLOPES[activation]
+    h = np.zeros(W.shape[0])
+    Q = frame0.T.copy()
+    log_growth = np.zeros(Q.shape[1])
+    for t in range(X.shape[0]):
+        a = W @ h + U @ X[t] + b
+        J = residual_jacobian(h) + coupling * slope(a)[:, None] * W
+        h = rho(h) + coupling * f(a)
+        Q, R = np.linalg.qr(J @ Q)
+        if t >= washout:
+            log_growth += np.log(np.abs(np.diag(R)))
+    return log_growth
+
+
+def naive_memory_curve(states, u, max_delay, n_train):
+    """MC_k by one separate least-squares fit per delay (numpy.linalg.lstsq)."""
+    curve = np.zeros(max_delay)
+    for k in range(1, max_delay + 1):
+        for c in range(u.shape[1]):
+            y = u[max_delay - k : len(u) - k, c]
+            X = states[max_delay:]
+            Xc = X[:n_train] - X[:n_train].mean(axis=0)
+            w = np.linalg.lstsq(Xc, y[:n_train] - y[:n_train].mean(), rcond=None)[0]
+            pred = (X[n_train:] - X[:n_train].mean(axis=0)) @ w
+            curve[k - 1] += np.corrcoef(pred, y[n_train:])[0, 1] ** 2
+    return curve

@@ -256,3 +256,158 @@ def run_packed(
                     states[row + b, i] = h[b, i]
         row += k
     return h, total
+
+
+# --------------------------------------------------------------------------------------
+# Lyapunov exponents: tangent vectors through the step Jacobians, QR re-orthonormalised
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)
+def _activation_derivative(a, activation):
+    if activation == ACTIVATION_TANH:
+        t = _tanh(a)
+        return 1.0 - t * t
+    if activation == ACTIVATION_RELU:
+        return 1.0 if a > 0.0 else 0.0
+    return 1.0
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL, nogil=True)
+def lyapunov_qr(
+    inputs,
+    input_t,
+    bias,
+    h0,
+    recurrent_t,
+    indptr,
+    indices,
+    data,
+    residual_kind,
+    residual_diag,
+    residual_blocks,
+    residual_dense_t,
+    coupling,
+    activation,
+    frame0,
+    n_washout,
+    reorthonormalize_every,
+    max_log_spread,
+    max_interval,
+):
+    """Run one series and k tangent vectors; sum the log growth of the QR diagonal.
+
+    Each step maps the tangent vectors (the rows of ``frame``) by the step Jacobian
+    ``J_t = rho'(h_{t-1}) + coupling * diag(f'(a_t)) W``: an O(N^2 k) product with W
+    plus the residual's own structure (O(N k) for diagonal, block and tanh
+    residuals). Every few steps the frame is re-orthonormalised by a Householder QR
+    and ``log|diag(R)|`` is added up; QRs that end in the washout are discarded.
+
+    QR every m steps gives the same R diagonals as QR every step in exact
+    arithmetic (the triangular factor of a product is the product of the factors);
+    m only bounds the conditioning. With ``reorthonormalize_every == 0`` m adapts:
+    after each QR it is set so that the spread of ``log|diag(R)|`` over the next
+    interval stays near ``max_log_spread`` (at most ``max_interval`` steps, and one
+    step after any zero diagonal).
+
+    Parameters
+    ----------
+    inputs : ndarray of shape (n_steps, n_features)
+        The drive x_t.
+    input_t, bias : ndarrays
+        ``U.T`` and b, as in ``run_packed`` (fused input only).
+    h0 : ndarray of shape (1, n_units)
+        Initial state.
+    recurrent_t, indptr, indices, data, residual_kind, residual_diag, \
+residual_blocks, residual_dense_t, coupling, activation :
+        As in ``run_packed``.
+    frame0 : ndarray of shape (k, n_units)
+        Orthonormal initial tangent vectors, one per row.
+    n_washout : int
+        Leading steps whose growth is not counted (the frame still turns towards
+        the leading directions during them).
+    reorthonormalize_every : int
+        Steps between QRs; 0 adapts the interval.
+    max_log_spread : float
+        Adaptive mode: the largest ``log(max|R_ii| / min|R_ii|)`` allowed per interval.
+    max_interval : int
+        Adaptive mode: the longest interval.
+
+    Returns
+    -------
+    log_growth : ndarray of shape (k,)
+        Sum over the counted steps of ``log|R_ii|``, in QR order.
+    h : ndarray of shape (1, n_units)
+        The state after the last step.
+    n_qr : int
+        Number of QR factorisations done.
+    """
+    n_steps = inputs.shape[0]
+    n_units = h0.shape[1]
+    k = frame0.shape[0]
+    h = h0.copy()
+    frame = frame0.copy()
+    pre = np.empty_like(h0)
+    res = np.empty_like(h0)
+    branch_slope = np.empty(n_units, h0.dtype)
+    residual_slope = np.empty(n_units, h0.dtype)
+    w_frame = np.empty_like(frame0)
+    r_frame = np.empty_like(frame0)
+    log_growth = np.zeros(k)
+    adaptive = reorthonormalize_every <= 0
+    interval = 1 if adaptive else reorthonormalize_every
+    since_qr = 0
+    n_qr = 0
+    for t in range(n_steps):
+        _recurrent_product(h, 1, recurrent_t, indptr, indices, data, pre)
+        _add_input(inputs, t, 1, input_t, bias, pre)
+        for i in range(n_units):
+            branch_slope[i] = coupling * _activation_derivative(pre[0, i], activation)
+
+        # Tangent vectors: v <- rho'(h_{t-1}) v + coupling * f'(a_t) * (W v).
+        _recurrent_product(frame, k, recurrent_t, indptr, indices, data, w_frame)
+        if residual_kind == RESIDUAL_TANH:
+            for i in range(n_units):
+                th = _tanh(h[0, i])
+                residual_slope[i] = residual_diag[i] * (1.0 - th * th)
+            for r in range(k):
+                for i in range(n_units):
+                    r_frame[r, i] = residual_slope[i] * frame[r, i]
+        else:
+            _apply_residual(
+                frame, k, residual_kind, residual_diag, residual_blocks, residual_dense_t, r_frame
+            )
+        for r in range(k):
+            for i in range(n_units):
+                frame[r, i] = r_frame[r, i] + branch_slope[i] * w_frame[r, i]
+
+        _apply_residual(h, 1, residual_kind, residual_diag, residual_blocks, residual_dense_t, res)
+        for i in range(n_units):
+            h[0, i] = res[0, i] + coupling * _activate(pre[0, i], activation)
+
+        since_qr += 1
+        if since_qr < interval and t != n_washout - 1 and t != n_steps - 1:
+            continue
+        q, r_factor = np.linalg.qr(frame.T)
+        n_qr += 1
+        lo = np.inf
+        hi = -np.inf
+        for j in range(k):
+            g = np.log(np.abs(r_factor[j, j]))
+            lo = min(lo, g)
+            hi = max(hi, g)
+            if t >= n_washout:
+                log_growth[j] += g
+        frame = np.ascontiguousarray(q.T)
+        if adaptive:
+            spread = hi - lo
+            largest = max(abs(hi), abs(lo))  # also keeps the frame's scale far from overflow
+            per_step = max(spread, largest / 20.0) / since_qr
+            if not np.isfinite(per_step):
+                interval = 1
+            elif per_step * max_interval <= max_log_spread:
+                interval = max_interval
+            else:
+                interval = max(1, int(max_log_spread / per_step))
+        since_qr = 0
+    return log_growth, h, n_qr

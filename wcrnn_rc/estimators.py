@@ -209,6 +209,32 @@ class _WCRNNEstimator(BaseEstimator):
         features = self._readout_input(X)
         return self.readout_.predict(features)
 
+    # The fitted reservoir's dynamics, delegated (see WCRNNReservoir for the defaults).
+
+    @property
+    def residual_lyapunov_exponents_(self):
+        """ndarray of shape (n_units,): ``log|eig R|`` of the reservoir, largest first."""
+        check_is_fitted(self)
+        return self.reservoir_.residual_lyapunov_exponents_
+
+    @property
+    def lyapunov_exponents_(self):
+        """ndarray: the reservoir's numeric Lyapunov spectrum, largest first, cached."""
+        check_is_fitted(self)
+        return self.reservoir_.lyapunov_exponents_
+
+    @property
+    def memory_capacity_(self):
+        """float: the reservoir's linear memory capacity, cached."""
+        check_is_fitted(self)
+        return self.reservoir_.memory_capacity_
+
+    @property
+    def memory_curve_(self):
+        """ndarray of shape (2 * n_units,): the reservoir's ``MC_k``, cached."""
+        check_is_fitted(self)
+        return self.reservoir_.memory_curve_
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
@@ -247,6 +273,10 @@ class WCRNNRegressor(RegressorMixin, _WCRNNEstimator):
         Number of input features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during ``fit``, when X has string feature names.
+    lyapunov_exponents_, residual_lyapunov_exponents_, memory_capacity_, \
+memory_curve_ :
+        The fitted reservoir's dynamics (see :class:`WCRNNReservoir`), computed on
+        first access and cached.
 
     See Also
     --------
@@ -330,6 +360,10 @@ class WCRNNClassifier(ClassifierMixin, _WCRNNEstimator):
         Number of input features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during ``fit``, when X has string feature names.
+    lyapunov_exponents_, residual_lyapunov_exponents_, memory_capacity_, \
+memory_curve_ :
+        The fitted reservoir's dynamics (see :class:`WCRNNReservoir`), computed on
+        first access and cached.
 
     See Also
     --------

@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _kernels
 from ._validation import make_packing, pack, unpack, validate_sequences
+from .analysis import lyapunov_spectrum, memory_capacity
 from .residuals import RESIDUAL_NAMES, BaseResidual, make_residual
 
 __all__ = [
@@ -256,6 +257,19 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         Number of input features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during ``fit``, when X has string feature names.
+    residual_lyapunov_exponents_ : ndarray of shape (n_units,)
+        The theory: ``log|eig R|``, largest first (for the ``tanh`` residual, of its
+        linearisation at 0). Free: no simulation.
+    lyapunov_exponents_ : ndarray of shape (min(n_units, 100),)
+        Numeric Lyapunov spectrum per step, largest first: computed on first access by
+        :func:`~wcrnn_rc.analysis.lyapunov_spectrum` with i.i.d. uniform [-1, 1] drive,
+        2000 steps after a washout of 500, ``random_state=0``; then cached.
+    memory_capacity_ : float
+        Linear memory capacity, computed on first access by
+        :func:`~wcrnn_rc.analysis.memory_capacity` with its defaults and
+        ``random_state=0`` (delays up to ``2 * n_units``); then cached.
+    memory_curve_ : ndarray of shape (2 * n_units,)
+        ``MC_k`` for k = 1..2N, computed and cached with ``memory_capacity_``.
 
     See Also
     --------
@@ -388,6 +402,7 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         else:
             b = _check_explicit(self.bias, "bias", (n_units,))
         self.recurrent_weights_, self.input_weights_, self.bias_ = W, U, b
+        self._dynamics_cache = {}
         self._n_features_out = n_units
         # Kernel layouts of W, made once: W.T for dense products, CSR when W is sparse
         # enough for either path; the path itself is chosen per call.
@@ -423,6 +438,12 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             recurrent_t = self._w_transposed.astype(dtype, copy=False)
         return (recurrent_t, *sparse, *self.residual_.kernel_operands(dtype))
 
+    def _kernel_arguments(self, dtype, batched):
+        """``(U.T, b, operands, activation code)`` in ``dtype``, as the kernels take them."""
+        input_t = np.ascontiguousarray(self.input_weights_.T, dtype=dtype)
+        bias = self.bias_.astype(dtype)
+        return input_t, bias, self._operands(dtype, batched), _ACTIVATIONS[self.activation]
+
     def _initial_states(self, initial_state, n_seq, dtype):
         if initial_state is None:
             return np.zeros((n_seq, self.n_units), dtype=dtype)
@@ -451,10 +472,9 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         """
         dtype = seqs.dtype
         packed_x = seqs.data[0] if len(seqs) == 1 else pack(seqs.data, packing)
-        operands = self._operands(dtype, batched=packing.batch_sizes[0] > 1)
-        activation = _ACTIVATIONS[self.activation]
-        input_t = np.ascontiguousarray(self.input_weights_.T, dtype=dtype)
-        bias = self.bias_.astype(dtype)
+        input_t, bias, operands, activation = self._kernel_arguments(
+            dtype, batched=packing.batch_sizes[0] > 1
+        )
         fused = input_t.shape[0] <= _MAX_FUSED_FEATURES
         h = self._initial_states(initial_state, len(seqs), dtype)[packing.order]
 
@@ -592,6 +612,52 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         if seqs.kind == "batch":
             return np.stack(states)
         return states
+
+    # ---------------------------------------------------------------- dynamics
+
+    def _cached_dynamics(self, name, compute):
+        # coupling and activation are read at run time, so they are part of the key.
+        check_is_fitted(self)
+        key = (name, self.coupling, self.activation)
+        if key not in self._dynamics_cache:
+            self._dynamics_cache[key] = compute()
+        return self._dynamics_cache[key]
+
+    @property
+    def residual_lyapunov_exponents_(self):
+        """ndarray of shape (n_units,): ``log|eig R|``, largest first (the theory)."""
+        check_is_fitted(self)
+        with np.errstate(divide="ignore"):  # a zero eigenvalue contracts at once: -inf
+            return np.log(np.abs(self.residual_.eigenvalues_))
+
+    @property
+    def lyapunov_exponents_(self):
+        """ndarray of shape (min(n_units, 100),): numeric Lyapunov spectrum, cached."""
+        return self._cached_dynamics(
+            "lyapunov",
+            lambda: lyapunov_spectrum(
+                self,
+                n_exponents=min(self.n_units, 100),
+                n_steps=2000,
+                washout=500,
+                random_state=0,
+            ),
+        )
+
+    def _memory(self):
+        return self._cached_dynamics(
+            "memory", lambda: memory_capacity(self, return_curve=True, random_state=0)
+        )
+
+    @property
+    def memory_capacity_(self):
+        """float: linear memory capacity with i.i.d. drive, delays up to 2N, cached."""
+        return self._memory()[0]
+
+    @property
+    def memory_curve_(self):
+        """ndarray of shape (2 * n_units,): ``MC_k`` for k = 1..2N, cached."""
+        return self._memory()[1]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
