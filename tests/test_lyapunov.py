@@ -192,9 +192,7 @@ def test_unfitted_reservoir_is_fitted_on_a_clone():
     exponents = lyapunov_spectrum(res, n_steps=100, random_state=0)
     assert not hasattr(res, "residual_")
     fitted = clone(res).fit(np.zeros((1, 1)))
-    np.testing.assert_array_equal(
-        exponents, lyapunov_spectrum(fitted, n_steps=100, random_state=0)
-    )
+    np.testing.assert_array_equal(exponents, lyapunov_spectrum(fitted, n_steps=100, random_state=0))
 
 
 def test_estimators_and_pipelines_give_their_reservoir():
@@ -206,9 +204,7 @@ def test_estimators_and_pipelines_give_their_reservoir():
         WCRNNRegressor(reservoir=clone(reservoir)).fit(X, y),
         Pipeline([("res", clone(reservoir)), ("ridge", Ridge())]).fit(X, y),
     ):
-        np.testing.assert_array_equal(
-            lyapunov_spectrum(model, n_steps=100, random_state=0), want
-        )
+        np.testing.assert_array_equal(lyapunov_spectrum(model, n_steps=100, random_state=0), want)
     with pytest.raises(NotFittedError, match="not fitted"):
         lyapunov_spectrum(WCRNNClassifier(), n_steps=10)
     with pytest.raises(TypeError, match="WCRNNReservoir"):

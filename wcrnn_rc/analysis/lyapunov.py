@@ -162,9 +162,7 @@ def lyapunov_spectrum(
     return np.sort(exponents)[::-1]
 
 
-def max_lyapunov_exponent(
-    reservoir, X=None, *, n_steps=None, washout=500, random_state=None
-):
+def max_lyapunov_exponent(reservoir, X=None, *, n_steps=None, washout=500, random_state=None):
     """The largest Lyapunov exponent of the input-driven reservoir, per time step.
 
     :func:`lyapunov_spectrum` with one tangent vector: O(N**2) per step (a

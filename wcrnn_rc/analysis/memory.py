@@ -144,9 +144,9 @@ def memory_capacity(
 
     x_mean = states[:n_train].mean(axis=0)
     y_mean = targets[:n_train].mean(axis=0)
-    coef = linalg.lstsq(
-        states[:n_train] - x_mean, targets[:n_train] - y_mean, check_finite=False
-    )[0]
+    coef = linalg.lstsq(states[:n_train] - x_mean, targets[:n_train] - y_mean, check_finite=False)[
+        0
+    ]
     predicted = (states[n_train:] - x_mean) @ coef + y_mean
     curve = _squared_correlation(predicted, targets[n_train:])
     curve = curve.reshape(max_delay, n_features).sum(axis=1)
