@@ -11,7 +11,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 from torch import nn
 from torch.nn import functional as F
 
@@ -494,7 +494,7 @@ class WCRNNTorchRegressor(RegressorMixin, _BaseWCRNNTorch):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.uniform(0, 1, size=(200, 10, 1))
     >>> y = X[:, :, 0].sum(axis=1)                     # sum of the sequence
-    >>> model = WCRNNTorchRegressor(n_units=16, max_epochs=30, random_state=0)
+    >>> model = WCRNNTorchRegressor(n_units=16, max_epochs=30, lr=0.05, random_state=0)
     >>> model.fit(X[:150], y[:150]).score(X[150:], y[150:]) > 0.9
     True
     """
@@ -626,7 +626,7 @@ class WCRNNTorchClassifier(ClassifierMixin, _BaseWCRNNTorch):
     >>> X = slopes[:, None, None] * np.linspace(0, 1, 15)[None, :, None]
     >>> X = X + 0.1 * rng.normal(size=X.shape)
     >>> y = np.where(slopes > 0, "up", "down")
-    >>> clf = WCRNNTorchClassifier(n_units=8, max_epochs=10, random_state=0)
+    >>> clf = WCRNNTorchClassifier(n_units=8, max_epochs=10, lr=0.05, random_state=0)
     >>> clf.fit(X[:60], y[:60]).score(X[60:], y[60:])
     1.0
     """
@@ -654,6 +654,8 @@ class WCRNNTorchClassifier(ClassifierMixin, _BaseWCRNNTorch):
     @staticmethod
     def _validate_targets(y):
         y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
         if y.ndim != 1:
             raise ValueError(
                 f"y must hold one label per sequence or per step (1-D); got shape {y.shape}."
