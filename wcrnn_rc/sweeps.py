@@ -24,7 +24,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
 from .analysis import max_lyapunov_exponent, memory_capacity
-from .analysis._common import find_reservoir
+from .analysis._common import find_reservoir, fitted_reservoir
 from .estimators import _WCRNNEstimator
 from .reservoir import WCRNNReservoir
 
@@ -40,7 +40,8 @@ def _max_lyapunov_metric(reservoir, random_state):
 
 
 def _spectral_radius_metric(reservoir, random_state):
-    return find_reservoir(reservoir)[0].residual_.spectral_radius_
+    fitted = fitted_reservoir(reservoir, lambda: np.zeros((1, 1)))
+    return fitted.residual_.spectral_radius_
 
 
 METRICS = {
