@@ -1,0 +1,446 @@
+"""Benchmark: WCRNNs trained by BPTT (wcrnn_rc.torch) against Elman RNNs and an LSTM.
+
+Tasks (all read the last state):
+
+- adding problem: two channels (uniform values, two markers), target the sum of the
+  two marked values; predicting the mean scores MSE 0.167. T=50 by default
+  (``--adding-steps 50 100 200`` for more), 3000 training and 1000 test sequences.
+- permuted sequential digits: sklearn's 8x8 digits as 64-step pixel sequences in a
+  fixed random order (1347 train / 450 test). The BPTT-trained WCRNN is compared with
+  *the same initial reservoir* under a ridge readout (``WCRNNClassifier``).
+- sMNIST / psMNIST (``--mnist DATA_HOME``): 784-step pixel sequences, only when
+  ``fetch_openml("mnist_784", data_home=DATA_HOME)`` finds the data cached (there is
+  no download here); ``--mnist-train`` sets the training subset.
+
+Contenders, 64 units each, the same optimiser (Adam, lr 1e-2, batch 32, gradient norm
+clipped at 1, 10% validation with early stopping, patience 10) and epoch budget:
+
+- ``WCRNNTorchRegressor`` / ``WCRNNTorchClassifier`` with each residual family
+  (residual_scale 1.0, coupling 0.3);
+- ``torch.nn.RNN`` (tanh Elman) with PyTorch's default initialisation;
+- the same Elman RNN with ``weakly_coupled_init_`` (orthogonal R, scale 1, eps 0.1);
+- ``torch.nn.LSTM`` with its hidden size chosen so that its trainable parameter count
+  matches the WCRNN's (the WCRNN's fixed residual is not counted).
+
+Run ``python benchmarks/bench_torch.py`` (a few minutes on 2 cores); it prints the
+tables and writes ``benchmarks/results/bench_torch.json`` and one learning-curve
+figure per task, ``benchmarks/results/bench_torch_<task>.png``.
+"""
+
+import argparse
+import copy
+import time
+
+import matplotlib
+import numpy as np
+import torch
+from _common import RESULTS_DIR, format_table, machine_info, machine_line, write_results
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from torch import nn
+
+from wcrnn_rc import WCRNNClassifier, WCRNNReservoir
+from wcrnn_rc.torch import WCRNNTorchClassifier, WCRNNTorchRegressor, weakly_coupled_init_
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+NAME = "bench_torch"
+SEED = 0
+N_UNITS = 64
+FAMILIES = ("rotational", "orthogonal", "identity", "heterogeneous", "tanh")
+WCRNN_PARAMS = dict(residual_scale=1.0, coupling=0.3)
+TRAINING = dict(
+    batch_size=32,
+    lr=1e-2,
+    clip_grad_norm=1.0,
+    validation_fraction=0.1,
+    n_iter_no_change=10,
+)
+WC_INIT = dict(residual="orthogonal", residual_scale=1.0, coupling=0.1)
+ADDING_TARGET_MSE = 0.05
+
+
+# --------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------
+
+
+def adding_problem(n_sequences, n_steps, rng):
+    """Sum of the two values marked in channel 1 (one marker in each half)."""
+    X = np.zeros((n_sequences, n_steps, 2))
+    X[:, :, 0] = rng.uniform(0, 1, size=(n_sequences, n_steps))
+    rows = np.arange(n_sequences)
+    first = rng.integers(0, n_steps // 2, size=n_sequences)
+    second = rng.integers(n_steps // 2, n_steps, size=n_sequences)
+    X[rows, first, 1] = X[rows, second, 1] = 1.0
+    return X, X[rows, first, 0] + X[rows, second, 0]
+
+
+def permuted_digits():
+    """Digits as permuted 64-step sequences of one feature in [0, 1]; a fixed split."""
+    digits = load_digits()
+    order = np.random.default_rng(SEED).permutation(64)
+    X = (digits.data / 16.0)[:, order].reshape(-1, 64, 1)
+    return train_test_split(X, digits.target, test_size=0.25, random_state=SEED)
+
+
+def mnist(data_home, n_train, permuted):
+    """(s|ps)MNIST from the openml cache in ``data_home``, or a reason it is missing."""
+    from sklearn.datasets import fetch_openml
+
+    try:
+        X, y = fetch_openml(
+            "mnist_784",
+            data_home=data_home,
+            as_frame=False,
+            return_X_y=True,
+            n_retries=1,
+            delay=1.0,
+        )
+    except Exception as exc:  # no network here: anything but a cache hit is "missing"
+        return None, f"MNIST not available in {data_home}: {type(exc).__name__}: {exc}"
+    X = X / 255.0
+    if permuted:
+        X = X[:, np.random.default_rng(SEED).permutation(784)]
+    X = X.reshape(-1, 784, 1).astype(np.float32)
+    y = y.astype(int)
+    return (X[:n_train], X[60000:], y[:n_train], y[60000:]), None
+
+
+# --------------------------------------------------------------------------------------
+# Baselines: torch RNNs trained with the estimators' protocol
+# --------------------------------------------------------------------------------------
+
+
+class _LastStateModel(nn.Module):
+    def __init__(self, rnn, hidden_size, n_outputs):
+        super().__init__()
+        self.rnn = rnn
+        self.head = nn.Linear(hidden_size, n_outputs)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.head(out[:, -1])
+
+
+def n_trainable(module):
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def wcrnn_parameter_count(n_features, n_outputs):
+    """W, U, b and the readout of a WCRNN (its fixed residual is not trained)."""
+    return N_UNITS * N_UNITS + N_UNITS * n_features + N_UNITS + (N_UNITS + 1) * n_outputs
+
+
+def lstm_hidden_size(n_features, n_outputs):
+    """The LSTM hidden size whose parameter count is closest to the WCRNN's."""
+    target = wcrnn_parameter_count(n_features, n_outputs)
+
+    def count(h):
+        return 4 * (h * h + h * n_features + 2 * h) + (h + 1) * n_outputs
+
+    return min(range(1, 2 * N_UNITS), key=lambda h: abs(count(h) - target))
+
+
+def make_baseline(kind, n_features, n_outputs, seed):
+    torch.manual_seed(seed)  # torch's default initialisation reads the global generator
+    if kind == "lstm":
+        hidden = lstm_hidden_size(n_features, n_outputs)
+        rnn = nn.LSTM(n_features, hidden, batch_first=True)
+    else:
+        hidden = N_UNITS
+        rnn = nn.RNN(n_features, hidden, batch_first=True)
+        if kind == "elman_wc":
+            weakly_coupled_init_(rnn, **WC_INIT, generator=torch.Generator().manual_seed(seed))
+    return _LastStateModel(rnn, hidden, n_outputs)
+
+
+def train_baseline(model, X, y, *, classify, max_epochs, seed):
+    """The estimators' protocol for a plain torch model: returns (model, history)."""
+    generator = torch.Generator().manual_seed(seed)
+    X = torch.as_tensor(X, dtype=torch.float32)
+    y = torch.as_tensor(y, dtype=torch.long if classify else torch.float32)
+    order = torch.randperm(len(X), generator=generator)
+    n_valid = max(1, int(round(TRAINING["validation_fraction"] * len(X))))
+    valid, train = order[:n_valid], order[n_valid:]
+    optimiser = torch.optim.Adam(model.parameters(), lr=TRAINING["lr"])
+
+    def loss_of(out, target):
+        if classify:
+            return nn.functional.cross_entropy(out, target)
+        return nn.functional.mse_loss(out[:, 0], target)
+
+    history = {"train_loss": [], "valid_loss": []}
+    best, best_state, stale = np.inf, None, 0
+    for _ in range(max_epochs):
+        model.train()
+        batches = train[torch.randperm(len(train), generator=generator)]
+        total = 0.0
+        for start in range(0, len(batches), TRAINING["batch_size"]):
+            index = batches[start : start + TRAINING["batch_size"]]
+            loss = loss_of(model(X[index]), y[index])
+            optimiser.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), TRAINING["clip_grad_norm"])
+            optimiser.step()
+            total += float(loss.detach()) * len(index)
+        history["train_loss"].append(total / len(train))
+        model.eval()
+        with torch.no_grad():
+            valid_loss = float(loss_of(model(X[valid]), y[valid]))
+        history["valid_loss"].append(valid_loss)
+        if valid_loss < best:
+            best, best_state, stale = valid_loss, copy.deepcopy(model.state_dict()), 0
+        else:
+            stale += 1
+            if stale >= TRAINING["n_iter_no_change"]:
+                break
+    model.load_state_dict(best_state)
+    return model, history
+
+
+def predict_baseline(model, X, classify):
+    model.eval()
+    with torch.no_grad():
+        out = model(torch.as_tensor(X, dtype=torch.float32)).numpy()
+    return out.argmax(axis=1) if classify else out[:, 0]
+
+
+# --------------------------------------------------------------------------------------
+# Running a task
+# --------------------------------------------------------------------------------------
+
+
+def run_task(name, data, *, classify, max_epochs, families, ridge):
+    """Train every contender on one task; return result rows and learning curves."""
+    X_train, X_test, y_train, y_test = data
+    n_features = X_train.shape[2]
+    n_outputs = len(np.unique(y_train)) if classify else 1
+    metric = "accuracy" if classify else "MSE"
+    rows, curves = [], {}
+
+    def score(y_pred):
+        if classify:
+            return float(np.mean(y_pred == y_test))
+        return float(np.mean((y_pred - y_test) ** 2))
+
+    def report(model_name, value, seconds, n_params, history):
+        row = {
+            "model": model_name,
+            metric: value,
+            "train_s": seconds,
+            "params": n_params,
+            "epochs": len(history["train_loss"]) if history else None,
+        }
+        rows.append(row)
+        if history:
+            curves[model_name] = history
+        print(f"  {model_name:<32} {metric} {value:.4f}   {seconds:6.1f} s", flush=True)
+
+    Estimator = WCRNNTorchClassifier if classify else WCRNNTorchRegressor
+    for family in families:
+        est = Estimator(
+            n_units=N_UNITS,
+            residual=family,
+            **WCRNN_PARAMS,
+            **TRAINING,
+            max_epochs=max_epochs,
+            random_state=SEED,
+        )
+        start = time.perf_counter()
+        est.fit(X_train, y_train)
+        seconds = time.perf_counter() - start
+        report(
+            f"WCRNN {family} (BPTT)",
+            score(est.predict(X_test)),
+            seconds,
+            n_trainable(est.module_),
+            est.history_,
+        )
+        if ridge and family == families[0]:
+            # The same initial network (random_state) with a ridge readout, no BPTT.
+            reservoir = WCRNNReservoir(
+                n_units=N_UNITS, residual=family, **WCRNN_PARAMS, random_state=SEED
+            )
+            for features in ("last", "both"):
+                clf = WCRNNClassifier(reservoir.set_params(sequence_features=features))
+                start = time.perf_counter()
+                clf.fit(X_train, y_train)
+                seconds = time.perf_counter() - start
+                n_params = clf.readout_.coef_.size + clf.readout_.intercept_.size
+                report(
+                    f"WCRNN {family} reservoir + ridge ({features})",
+                    score(clf.predict(X_test)),
+                    seconds,
+                    n_params,
+                    None,
+                )
+    for kind, label in (
+        ("elman", "Elman RNN, default init"),
+        ("elman_wc", "Elman RNN, weakly coupled init"),
+        ("lstm", "LSTM, equal parameter count"),
+    ):
+        model = make_baseline(kind, n_features, n_outputs, SEED)
+        start = time.perf_counter()
+        model, history = train_baseline(
+            model, X_train, y_train, classify=classify, max_epochs=max_epochs, seed=SEED
+        )
+        seconds = time.perf_counter() - start
+        report(
+            label,
+            score(predict_baseline(model, X_test, classify)),
+            seconds,
+            n_trainable(model),
+            history,
+        )
+    plot_curves(name, curves, classify)
+    return {"metric": metric, "rows": rows, "curves": curves}
+
+
+def plot_curves(name, curves, classify):
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for model_name, history in curves.items():
+        epochs = np.arange(1, len(history["valid_loss"]) + 1)
+        style = "-" if model_name.startswith("WCRNN") else "--"
+        ax.plot(epochs, history["valid_loss"], style, label=model_name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation " + ("cross-entropy" if classify else "MSE"))
+    ax.set_yscale("log")
+    ax.set_title(name)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    path = RESULTS_DIR / f"{NAME}_{name}.png"
+    RESULTS_DIR.mkdir(exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    print(f"  wrote {path}")
+
+
+def table(result):
+    metric = result["metric"]
+    headers = ["model", metric, "train [s]", "trainable params", "epochs"]
+    rows = [
+        [r["model"], f"{r[metric]:.4f}", f"{r['train_s']:.1f}", r["params"], r["epochs"]]
+        for r in result["rows"]
+    ]
+    return headers, rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--adding-steps", type=int, nargs="+", default=[50])
+    parser.add_argument("--epochs", type=int, default=15, help="max epochs (adding)")
+    parser.add_argument("--digits-epochs", type=int, default=30)
+    parser.add_argument("--mnist", metavar="DATA_HOME", default=None)
+    parser.add_argument("--mnist-train", type=int, default=5000)
+    parser.add_argument("--mnist-epochs", type=int, default=5)
+    parser.add_argument(
+        "--families", nargs="+", default=list(FAMILIES), help="residual families to train"
+    )
+    parser.add_argument("--skip-digits", action="store_true")
+    args = parser.parse_args()
+
+    info = machine_info()
+    print(machine_line(info))
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    results, summary = {}, []
+    rng = np.random.default_rng(SEED)
+    for n_steps in args.adding_steps:
+        name = f"adding_T{n_steps}"
+        print(f"\n== {name}: 3000 train / 1000 test sequences, predicting the mean: 0.167")
+        X_train, y_train = adding_problem(3000, n_steps, rng)
+        X_test, y_test = adding_problem(1000, n_steps, rng)
+        results[name] = run_task(
+            name,
+            (X_train, X_test, y_train, y_test),
+            classify=False,
+            max_epochs=args.epochs,
+            families=args.families,
+            ridge=False,
+        )
+        results[name]["mean_predictor_mse"] = float(np.var(y_test))
+    if not args.skip_digits:
+        print("\n== permuted sequential digits: 1347 train / 450 test, 64 steps")
+        results["psdigits"] = run_task(
+            "psdigits",
+            permuted_digits(),
+            classify=True,
+            max_epochs=args.digits_epochs,
+            families=args.families,
+            ridge=True,
+        )
+    if args.mnist is not None:
+        for permuted in (False, True):
+            name = "psmnist" if permuted else "smnist"
+            data, reason = mnist(args.mnist, args.mnist_train, permuted)
+            if data is None:
+                print(f"\n== {name}: skipped ({reason})")
+                results[name] = {"skipped": reason}
+                continue
+            print(f"\n== {name}: {args.mnist_train} train / 10000 test, 784 steps")
+            results[name] = run_task(
+                name,
+                data,
+                classify=True,
+                max_epochs=args.mnist_epochs,
+                families=args.families[:1],
+                ridge=True,
+            )
+
+    for name, result in results.items():
+        if "rows" not in result:
+            continue
+        print(f"\n{name}")
+        print(format_table(*table(result)))
+    if "adding_T50" in results:
+        rows = results["adding_T50"]["rows"]
+        ours = next((r for r in rows if r["model"].startswith("WCRNN")), None)
+        if ours is not None:
+            summary.append(
+                {
+                    "metric": f"adding T=50 test MSE, {ours['model']}",
+                    "value": ours["MSE"],
+                    "target": f"< {ADDING_TARGET_MSE}",
+                    "met": ours["MSE"] < ADDING_TARGET_MSE,
+                    "train_s": ours["train_s"],
+                }
+            )
+    if "psdigits" in results:
+        rows = {r["model"]: r["accuracy"] for r in results["psdigits"]["rows"]}
+        family = args.families[0]
+        bptt = rows[f"WCRNN {family} (BPTT)"]
+        ridge = rows[f"WCRNN {family} reservoir + ridge (last)"]
+        summary.append(
+            {
+                "metric": "psdigits accuracy, BPTT vs the same reservoir + ridge (last)",
+                "value": bptt,
+                "target": f"> {ridge:.4f}",
+                "met": bptt > ridge,
+            }
+        )
+    for item in summary:
+        verdict = "met" if item["met"] else "MISSED"
+        print(f"{item['metric']}: {item['value']:.4f} (target {item['target']}): {verdict}")
+    path = write_results(
+        NAME,
+        {
+            "parameters": {
+                "args": vars(args),
+                "n_units": N_UNITS,
+                "wcrnn": WCRNN_PARAMS,
+                "training": TRAINING,
+                "weakly_coupled_init": WC_INIT,
+                "seed": SEED,
+                "torch": torch.__version__,
+                "torch_threads": torch.get_num_threads(),
+            },
+            "results": results,
+            "summary": summary,
+        },
+    )
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()
