@@ -38,6 +38,8 @@ BENCHMARKS = (
     "bench_dense_large",
     "bench_first_call",
     "bench_sparse",
+    "bench_dynamics",
+    "bench_sweep",
 )
 
 
