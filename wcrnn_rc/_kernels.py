@@ -352,7 +352,7 @@ residual_blocks, residual_dense_t, coupling, activation :
     branch_slope = np.empty(n_units, h0.dtype)
     residual_slope = np.empty(n_units, h0.dtype)
     w_frame = np.empty_like(frame0)
-    r_frame = np.empty_like(frame0)
+    r_frame = np.empty_like(frame0) if residual_kind == RESIDUAL_DENSE else frame0[:0]
     log_growth = np.zeros(k)
     adaptive = reorthonormalize_every <= 0
     interval = 1 if adaptive else reorthonormalize_every
@@ -364,22 +364,44 @@ residual_blocks, residual_dense_t, coupling, activation :
         for i in range(n_units):
             branch_slope[i] = coupling * _activation_derivative(pre[0, i], activation)
 
-        # Tangent vectors: v <- rho'(h_{t-1}) v + coupling * f'(a_t) * (W v).
+        # Tangent vectors: v <- rho'(h_{t-1}) v + coupling * f'(a_t) * (W v), in place
+        # and in one pass for the O(N) residuals.
         _recurrent_product(frame, k, recurrent_t, indptr, indices, data, w_frame)
-        if residual_kind == RESIDUAL_TANH:
-            for i in range(n_units):
-                th = _tanh(h[0, i])
-                residual_slope[i] = residual_diag[i] * (1.0 - th * th)
+        if residual_kind == RESIDUAL_DENSE:
+            np.dot(frame, residual_dense_t, r_frame)
             for r in range(k):
                 for i in range(n_units):
-                    r_frame[r, i] = residual_slope[i] * frame[r, i]
+                    frame[r, i] = r_frame[r, i] + branch_slope[i] * w_frame[r, i]
+        elif residual_kind == RESIDUAL_BLOCKS:
+            n_blocks = residual_blocks.shape[0]
+            for r in range(k):
+                for p in range(n_blocks):
+                    x0 = frame[r, 2 * p]
+                    x1 = frame[r, 2 * p + 1]
+                    b = residual_blocks[p]
+                    frame[r, 2 * p] = (
+                        b[0, 0] * x0 + b[0, 1] * x1 + branch_slope[2 * p] * w_frame[r, 2 * p]
+                    )
+                    frame[r, 2 * p + 1] = (
+                        b[1, 0] * x0
+                        + b[1, 1] * x1
+                        + branch_slope[2 * p + 1] * w_frame[r, 2 * p + 1]
+                    )
+                if 2 * n_blocks < n_units:
+                    i = n_units - 1
+                    frame[r, i] = residual_diag[i] * frame[r, i] + branch_slope[i] * w_frame[r, i]
         else:
-            _apply_residual(
-                frame, k, residual_kind, residual_diag, residual_blocks, residual_dense_t, r_frame
-            )
-        for r in range(k):
             for i in range(n_units):
-                frame[r, i] = r_frame[r, i] + branch_slope[i] * w_frame[r, i]
+                if residual_kind == RESIDUAL_TANH:
+                    th = _tanh(h[0, i])
+                    residual_slope[i] = residual_diag[i] * (1.0 - th * th)
+                elif residual_kind == RESIDUAL_DIAGONAL:
+                    residual_slope[i] = residual_diag[i]
+                else:  # RESIDUAL_NONE
+                    residual_slope[i] = 0.0
+            for r in range(k):
+                for i in range(n_units):
+                    frame[r, i] = residual_slope[i] * frame[r, i] + branch_slope[i] * w_frame[r, i]
 
         _apply_residual(h, 1, residual_kind, residual_diag, residual_blocks, residual_dense_t, res)
         for i in range(n_units):

@@ -12,9 +12,9 @@ from ._common import as_series, fitted_reservoir
 __all__ = ["lyapunov_spectrum", "max_lyapunov_exponent"]
 
 # Adaptive re-orthonormalisation: QR once the leading and trailing directions have
-# drifted apart by a factor of up to 1e4 (about 4 of 16 digits), at most every 32 steps.
+# drifted apart by a factor of up to 1e4 (about 4 of 16 digits), at most every 64 steps.
 _MAX_LOG_SPREAD = float(np.log(1e4))
-_MAX_INTERVAL = 32
+_MAX_INTERVAL = 64
 
 
 @validate_params(
@@ -72,7 +72,7 @@ def lyapunov_spectrum(
         Steps between QRs. Any interval gives the same exponents in exact
         arithmetic; longer intervals cost fewer QRs but lose accuracy once the
         directions grow apart. ``"auto"`` sets the interval after each QR so that
-        they grow apart by at most a factor 1e4 (up to 32 steps; every step when a
+        they grow apart by at most a factor 1e4 (up to 64 steps; every step when a
         direction collapses); 1 is the textbook method.
     random_state : int, RandomState instance or None, default=None
         Draws the i.i.d. drive and the initial tangent vectors. Pass an int for
