@@ -12,8 +12,9 @@ Tasks (all read the last state):
   ``fetch_openml("mnist_784", data_home=DATA_HOME)`` finds the data cached (there is
   no download here); ``--mnist-train`` sets the training subset.
 
-Contenders, 64 units each, the same optimiser (Adam, lr 1e-2, batch 32, gradient norm
-clipped at 1, 10% validation with early stopping, patience 10) and epoch budget:
+Contenders, 64 units each, the same optimiser (Adam, batch 32, gradient norm clipped at
+1, 10% validation with early stopping; lr 1e-2 and patience 10 on the adding problem,
+lr 3e-3 and patience 15 on digits and MNIST) and epoch budget:
 
 - ``WCRNNTorchRegressor`` / ``WCRNNTorchClassifier`` with each residual family
   (residual_scale 1.0, coupling 0.3);
@@ -57,6 +58,9 @@ TRAINING = dict(
     validation_fraction=0.1,
     n_iter_no_change=10,
 )
+# Digits overfit within a few epochs at lr 1e-2 (best epoch 9 of 19, accuracy 0.929):
+# a smaller step and more patience, for every contender alike.
+DIGITS_TRAINING = {**TRAINING, "lr": 3e-3, "n_iter_no_change": 15}
 WC_INIT = dict(residual="orthogonal", residual_scale=1.0, coupling=0.1)
 ADDING_TARGET_MSE = 0.05
 
@@ -156,8 +160,9 @@ def make_baseline(kind, n_features, n_outputs, seed):
     return _LastStateModel(rnn, hidden, n_outputs)
 
 
-def train_baseline(model, X, y, *, classify, max_epochs, seed):
+def train_baseline(model, X, y, *, classify, max_epochs, seed, training):
     """The estimators' protocol for a plain torch model: returns (model, history)."""
+    TRAINING = training  # noqa: N806 - the same settings the estimators get
     generator = torch.Generator().manual_seed(seed)
     X = torch.as_tensor(X, dtype=torch.float32)
     y = torch.as_tensor(y, dtype=torch.long if classify else torch.float32)
@@ -212,7 +217,7 @@ def predict_baseline(model, X, classify):
 # --------------------------------------------------------------------------------------
 
 
-def run_task(name, data, *, classify, max_epochs, families, ridge):
+def run_task(name, data, *, classify, max_epochs, families, ridge, training=TRAINING):
     """Train every contender on one task; return result rows and learning curves."""
     X_train, X_test, y_train, y_test = data
     n_features = X_train.shape[2]
@@ -244,7 +249,7 @@ def run_task(name, data, *, classify, max_epochs, families, ridge):
             n_units=N_UNITS,
             residual=family,
             **WCRNN_PARAMS,
-            **TRAINING,
+            **training,
             max_epochs=max_epochs,
             random_state=SEED,
         )
@@ -284,7 +289,13 @@ def run_task(name, data, *, classify, max_epochs, families, ridge):
         model = make_baseline(kind, n_features, n_outputs, SEED)
         start = time.perf_counter()
         model, history = train_baseline(
-            model, X_train, y_train, classify=classify, max_epochs=max_epochs, seed=SEED
+            model,
+            X_train,
+            y_train,
+            classify=classify,
+            max_epochs=max_epochs,
+            seed=SEED,
+            training=training,
         )
         seconds = time.perf_counter() - start
         report(
@@ -331,7 +342,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--adding-steps", type=int, nargs="+", default=[50])
     parser.add_argument("--epochs", type=int, default=15, help="max epochs (adding)")
-    parser.add_argument("--digits-epochs", type=int, default=30)
+    parser.add_argument("--digits-epochs", type=int, default=60)
     parser.add_argument("--mnist", metavar="DATA_HOME", default=None)
     parser.add_argument("--mnist-train", type=int, default=5000)
     parser.add_argument("--mnist-epochs", type=int, default=5)
@@ -369,6 +380,7 @@ def main():
             max_epochs=args.digits_epochs,
             families=args.families,
             ridge=True,
+            training=DIGITS_TRAINING,
         )
     if args.mnist is not None:
         for permuted in (False, True):
@@ -386,6 +398,7 @@ def main():
                 max_epochs=args.mnist_epochs,
                 families=args.families[:1],
                 ridge=True,
+                training=DIGITS_TRAINING,
             )
 
     for name, result in results.items():
@@ -430,6 +443,7 @@ def main():
                 "n_units": N_UNITS,
                 "wcrnn": WCRNN_PARAMS,
                 "training": TRAINING,
+                "digits_training": DIGITS_TRAINING,
                 "weakly_coupled_init": WC_INIT,
                 "seed": SEED,
                 "torch": torch.__version__,
