@@ -77,7 +77,7 @@ def memory_contenders():
 
         reservoir = Reservoir(
             N_UNITS, lr=LEAK, W=ours.recurrent_weights_, Win=ours.input_weights_,
-            bias=ours.bias_[:, None], activation="tanh",
+            bias=ours.bias_, activation="tanh",
         )  # fmt: skip
         model = reservoir >> Ridge(ridge=1e-9)
 
@@ -91,7 +91,7 @@ def memory_contenders():
     rpy, reason = try_setup(setup_reservoirpy)
     contenders = [Contender("wcrnn_rc", run_ours, repeats=15)]
     if rpy is not None:
-        contenders.append(Contender("reservoirpy", rpy, repeats=5))
+        contenders.append(Contender("reservoirpy", rpy, repeats=10))
     return contenders, reason, run_ours, rpy
 
 

@@ -183,3 +183,20 @@ def test_cached_attributes_follow_the_network():
         _ = WCRNNReservoir().memory_capacity_
     with pytest.raises(AttributeError):
         _ = WCRNNRegressor().lyapunov_exponents_
+
+
+def test_least_squares_switches_to_svd_for_ill_conditioned_states():
+    from scipy import linalg
+
+    from wcrnn_rc.analysis.memory import _least_squares
+
+    rng = np.random.default_rng(0)
+    Y = rng.normal(size=(300, 7))
+    well = rng.normal(size=(300, 10))
+    np.testing.assert_allclose(
+        _least_squares(well, Y), linalg.lstsq(well, Y)[0], rtol=1e-10, atol=1e-12
+    )
+    for scale in (1e-7, 0.0):  # condition number 1e7, then exactly singular
+        ill = well.copy()
+        ill[:, 3] = ill[:, 2] + scale * rng.normal(size=300)
+        np.testing.assert_array_equal(_least_squares(ill, Y), linalg.lstsq(ill, Y)[0])

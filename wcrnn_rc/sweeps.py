@@ -24,7 +24,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
 from .analysis import max_lyapunov_exponent, memory_capacity
-from .analysis._common import find_reservoir, fitted_reservoir
+from .analysis._common import find_reservoir, fitted_reservoir, single_blas_thread
 from .estimators import _WCRNNEstimator
 from .reservoir import WCRNNReservoir
 
@@ -97,6 +97,14 @@ def _with_seed(estimator, seed):
 
 
 def _evaluate(estimator, params, seed, X, y, metrics, scoring, cv):
+    # One BLAS thread per run, whatever the backend: the numbers then do not depend on
+    # n_jobs (BLAS results can change in the last bits with the thread count), and
+    # parallel runs do not oversubscribe the cores.
+    with single_blas_thread():
+        return _evaluate_one(estimator, params, seed, X, y, metrics, scoring, cv)
+
+
+def _evaluate_one(estimator, params, seed, X, y, metrics, scoring, cv):
     start = time.perf_counter()
     estimator = _with_seed(clone(estimator).set_params(**params), seed)
     values = {}
@@ -156,10 +164,11 @@ def parameter_sweep(
 
     Every grid point runs on ``n_seeds`` networks. The seeds are drawn once, up
     front, from ``random_state``, and each run puts its seed into every
-    ``random_state`` parameter of a clone of ``estimator`` (nested ones too), so the
-    results are identical for every ``n_jobs`` and joblib backend, and every grid
-    point sees the same seeds (common random numbers: differences between points are
-    not seed noise).
+    ``random_state`` parameter of a clone of ``estimator`` (nested ones too); every
+    grid point sees the same seeds (common random numbers: differences between
+    points are not seed noise). Each run uses one BLAS thread, so the results are
+    identical for every ``n_jobs`` and joblib backend; parallelism comes from
+    ``n_jobs`` (or the cluster's workers).
 
     Parameters
     ----------

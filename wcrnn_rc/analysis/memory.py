@@ -138,20 +138,44 @@ def memory_capacity(
         )
 
     states = res.run(u)[start:]
-    # targets[t, k - 1, c] = u[start + t - k, c]
-    steps = np.arange(start, start + n_steps)[:, None] - np.arange(1, max_delay + 1)
-    targets = u[steps].reshape(n_steps, max_delay * n_features)
+    # targets[t, k - 1, c] = u[start + t - k, c]: reversed windows of u, as a view.
+    windows = np.lib.stride_tricks.sliding_window_view(u, max_delay, axis=0)
+    targets = windows[start - max_delay : start - max_delay + n_steps, :, ::-1]
+    targets = np.ascontiguousarray(targets.transpose(0, 2, 1)).reshape(n_steps, -1)
 
+    # With centred states the intercept needs no centred targets: Xc.T @ 1 = 0. The
+    # squared correlation ignores the intercept's value, so it is never formed.
     x_mean = states[:n_train].mean(axis=0)
-    y_mean = targets[:n_train].mean(axis=0)
-    coef = linalg.lstsq(states[:n_train] - x_mean, targets[:n_train] - y_mean, check_finite=False)[
-        0
-    ]
-    predicted = (states[n_train:] - x_mean) @ coef + y_mean
+    coef = _least_squares(states[:n_train] - x_mean, targets[:n_train])
+    predicted = (states[n_train:] - x_mean) @ coef
     curve = _squared_correlation(predicted, targets[n_train:])
     curve = curve.reshape(max_delay, n_features).sum(axis=1)
     mc = float(curve.sum())
     return (mc, curve) if return_curve else mc
+
+
+# The normal equations (one Cholesky for every delay) are accurate to about
+# cond(X)**2 * eps; past this condition number of the centred states, an SVD instead.
+_MAX_NORMAL_EQUATIONS_CONDITION = 1e5
+
+
+def _least_squares(X, Y):
+    """Least-squares coefficients for every column of Y, from one factorisation.
+
+    The Cholesky factor of ``X.T @ X`` when X is well conditioned (about 10x faster
+    than an SVD here), else LAPACK's SVD-based ``gelsd`` (minimum-norm solution).
+    """
+    gram = X.T @ X
+    try:
+        factor, lower = linalg.cho_factor(gram, check_finite=False)
+    except linalg.LinAlgError:  # singular: states confined to a subspace
+        pass
+    else:
+        anorm = np.abs(gram).sum(axis=0).max()
+        rcond, _ = linalg.lapack.dpocon(factor, anorm, uplo="L" if lower else "U")
+        if rcond * _MAX_NORMAL_EQUATIONS_CONDITION**2 >= 1.0:
+            return linalg.cho_solve((factor, lower), X.T @ Y, check_finite=False)
+    return linalg.lstsq(X, Y, check_finite=False)[0]
 
 
 def _squared_correlation(a, b):
