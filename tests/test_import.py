@@ -9,7 +9,7 @@ import sys
 def test_core_import_pulls_no_optional_dependency():
     code = (
         "import sys, wcrnn_rc; "
-        "print(sorted(m for m in ('torch', 'matplotlib', 'distributed') "
+        "print(sorted(m for m in ('torch', 'matplotlib', 'distributed', 'dask', 'tqdm') "
         "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
