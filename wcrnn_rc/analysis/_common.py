@@ -1,5 +1,6 @@
 """Shared helpers of the analysis functions: finding and fitting the reservoir."""
 
+import contextlib
 import functools
 
 import numpy as np
@@ -91,3 +92,12 @@ def single_blas_thread():
     Made once per process (about 3 ms), then about 10 us per use.
     """
     return _blas_controller().limit(limits=1, user_api="blas")
+
+
+def blas_threads_for(work, single_thread_max_work):
+    """One BLAS thread when ``work`` (multiply-adds) is at most the threshold, else the
+    default: on small products, thread start-up and synchronisation cost more than
+    they save (measured on 2 cores, see the callers)."""
+    if work > single_thread_max_work:
+        return contextlib.nullcontext()
+    return single_blas_thread()

@@ -1,6 +1,5 @@
 """Lyapunov spectra of input-driven reservoirs by the QR method."""
 
-import contextlib
 import numbers
 
 import numpy as np
@@ -8,7 +7,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from .. import _kernels
-from ._common import as_series, fitted_reservoir, single_blas_thread
+from ._common import as_series, blas_threads_for, fitted_reservoir
 
 __all__ = ["lyapunov_spectrum", "max_lyapunov_exponent"]
 
@@ -20,11 +19,6 @@ _MAX_INTERVAL = 64
 # thread than on two (2 cores, N = k = 100: 55 instead of 92 us per step; N = k = 400:
 # 2.4 instead of 1.5 ms, so larger ones keep the default threads).
 _SINGLE_THREAD_MAX_WORK = 10_000_000
-
-
-def _blas_threads_for(work):
-    """One BLAS thread for small per-step products, the default for large ones."""
-    return contextlib.nullcontext() if work > _SINGLE_THREAD_MAX_WORK else single_blas_thread()
 
 
 @validate_params(
@@ -147,7 +141,7 @@ def lyapunov_spectrum(
     frame0 = np.linalg.qr(rng.standard_normal((k, n_units)).T)[0].T.copy()
     input_t, bias, operands, activation = res._kernel_arguments(np.float64, batched=False)
     every = 0 if reorthonormalize_every == "auto" else reorthonormalize_every
-    with _blas_threads_for(k * n_units**2), np.errstate(divide="ignore"):
+    with blas_threads_for(k * n_units**2, _SINGLE_THREAD_MAX_WORK), np.errstate(divide="ignore"):
         log_growth, last_state, _ = _kernels.lyapunov_qr(
             drive,
             input_t,
