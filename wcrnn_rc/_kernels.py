@@ -422,12 +422,14 @@ residual_blocks, residual_dense_t, coupling, activation :
                 log_growth[j] += g
         frame = np.ascontiguousarray(q.T)
         if adaptive:
+            if not (np.isfinite(lo) and np.isfinite(hi)):  # a direction collapsed (or blew up)
+                interval = 1
+                since_qr = 0
+                continue
             spread = hi - lo
             largest = max(abs(hi), abs(lo))  # also keeps the frame's scale far from overflow
             per_step = max(spread, largest / 20.0) / since_qr
-            if not np.isfinite(per_step):
-                interval = 1
-            elif per_step * max_interval <= max_log_spread:
+            if per_step * max_interval <= max_log_spread:
                 interval = max_interval
             else:
                 interval = max(1, int(max_log_spread / per_step))

@@ -53,7 +53,7 @@ def lyapunov_spectrum(
     residual ``rho' = R``; for the ``tanh`` residual ``diag(lambda * (1 - tanh(h)**2))``)
     and are re-orthonormalised by QR. Exponent i is the time average of
     ``log|diag(R_qr)|_i`` over the ``n_steps`` steps after the washout. The cost per
-    step is O(N**2 k) for k exponents (plus O(N**3) for a dense residual), in float64
+    step is O(N**2 k) for k exponents (twice that for a dense residual), in float64
     whatever the reservoir's input dtype.
 
     Parameters
@@ -103,6 +103,7 @@ def lyapunov_spectrum(
 
     Examples
     --------
+    >>> import numpy as np
     >>> from wcrnn_rc import WCRNNReservoir
     >>> from wcrnn_rc.analysis import lyapunov_spectrum
     >>> res = WCRNNReservoir(n_units=20, residual="orthogonal", residual_scale=0.9,
