@@ -307,8 +307,8 @@ def lyapunov_qr(
     arithmetic (the triangular factor of a product is the product of the factors);
     m only bounds the conditioning. With ``reorthonormalize_every == 0`` m adapts:
     after each QR it is set so that the spread of ``log|diag(R)|`` over the next
-    interval stays near ``max_log_spread`` (at most ``max_interval`` steps, and one
-    step after any zero diagonal).
+    interval stays near ``max_log_spread``, starting at 1 and at most doubling each
+    time (up to ``max_interval`` steps; back to one step after any zero diagonal).
 
     Parameters
     ----------
@@ -429,8 +429,10 @@ residual_blocks, residual_dense_t, coupling, activation :
             spread = hi - lo
             largest = max(abs(hi), abs(lo))  # also keeps the frame's scale far from overflow
             per_step = max(spread, largest / 20.0) / since_qr
-            if per_step * max_interval <= max_log_spread:
-                interval = max_interval
+            # At most double: the next interval's growth rates must resemble this one's.
+            longest = min(2 * since_qr, max_interval)
+            if per_step * longest <= max_log_spread:
+                interval = longest
             else:
                 interval = max(1, int(max_log_spread / per_step))
         since_qr = 0
