@@ -76,8 +76,9 @@ def lyapunov_spectrum(
         Steps between QRs. Any interval gives the same exponents in exact
         arithmetic; longer intervals cost fewer QRs but lose accuracy once the
         directions grow apart. ``"auto"`` sets the interval after each QR so that
-        they grow apart by at most a factor 1e4 (up to 64 steps; every step when a
-        direction collapses); 1 is the textbook method.
+        they grow apart by at most a factor 1e4 (from one step, at most doubling, up
+        to 64 steps; every step when a direction collapses); 1 is the textbook
+        method.
     random_state : int, RandomState instance or None, default=None
         Draws the i.i.d. drive and the initial tangent vectors. Pass an int for
         reproducible output across multiple function calls.
