@@ -160,12 +160,13 @@ def make_baseline(kind, n_features, n_outputs, seed):
     return _LastStateModel(rnn, hidden, n_outputs)
 
 
-def train_baseline(model, X, y, *, classify, max_epochs, seed, training):
+def train_baseline(model, X, y, *, classify, max_epochs, seed, training, device="cpu"):
     """The estimators' protocol for a plain torch model: returns (model, history)."""
     TRAINING = training  # noqa: N806 - the same settings the estimators get
     generator = torch.Generator().manual_seed(seed)
-    X = torch.as_tensor(X, dtype=torch.float32)
-    y = torch.as_tensor(y, dtype=torch.long if classify else torch.float32)
+    model.to(device)
+    X = torch.as_tensor(X, dtype=torch.float32, device=device)
+    y = torch.as_tensor(y, dtype=torch.long if classify else torch.float32, device=device)
     order = torch.randperm(len(X), generator=generator)
     n_valid = max(1, int(round(TRAINING["validation_fraction"] * len(X))))
     valid, train = order[:n_valid], order[n_valid:]
@@ -205,10 +206,10 @@ def train_baseline(model, X, y, *, classify, max_epochs, seed, training):
     return model, history
 
 
-def predict_baseline(model, X, classify):
+def predict_baseline(model, X, classify, device="cpu"):
     model.eval()
     with torch.no_grad():
-        out = model(torch.as_tensor(X, dtype=torch.float32)).numpy()
+        out = model(torch.as_tensor(X, dtype=torch.float32, device=device)).cpu().numpy()
     return out.argmax(axis=1) if classify else out[:, 0]
 
 
@@ -217,7 +218,18 @@ def predict_baseline(model, X, classify):
 # --------------------------------------------------------------------------------------
 
 
-def run_task(name, data, *, classify, max_epochs, families, ridge, training=TRAINING):
+def run_task(
+    name,
+    data,
+    *,
+    classify,
+    max_epochs,
+    families,
+    ridge,
+    training=TRAINING,
+    device="cpu",
+    stem=NAME,
+):
     """Train every contender on one task; return result rows and learning curves."""
     X_train, X_test, y_train, y_test = data
     n_features = X_train.shape[2]
@@ -251,6 +263,7 @@ def run_task(name, data, *, classify, max_epochs, families, ridge, training=TRAI
             **WCRNN_PARAMS,
             **training,
             max_epochs=max_epochs,
+            device=device,
             random_state=SEED,
         )
         start = time.perf_counter()
@@ -296,16 +309,17 @@ def run_task(name, data, *, classify, max_epochs, families, ridge, training=TRAI
             max_epochs=max_epochs,
             seed=SEED,
             training=training,
+            device=device,
         )
         seconds = time.perf_counter() - start
         report(
             label,
-            score(predict_baseline(model, X_test, classify)),
+            score(predict_baseline(model, X_test, classify, device)),
             seconds,
             n_trainable(model),
             history,
         )
-    plot_curves(name, curves, classify)
+    plot_curves(f"{stem}_{name}", curves, classify)
     return {"metric": metric, "rows": rows, "curves": curves}
 
 
@@ -321,7 +335,7 @@ def plot_curves(name, curves, classify):
     ax.set_title(name)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    path = RESULTS_DIR / f"{NAME}_{name}.png"
+    path = RESULTS_DIR / f"{name}.png"
     RESULTS_DIR.mkdir(exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -350,11 +364,15 @@ def main():
         "--families", nargs="+", default=list(FAMILIES), help="residual families to train"
     )
     parser.add_argument("--skip-digits", action="store_true")
+    parser.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
+    parser.add_argument(
+        "--name", default=NAME, help="results file stem (keeps runs apart, e.g. per device)"
+    )
     args = parser.parse_args()
 
     info = machine_info()
     print(machine_line(info))
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
     results, summary = {}, []
     rng = np.random.default_rng(SEED)
     for n_steps in args.adding_steps:
@@ -369,6 +387,8 @@ def main():
             max_epochs=args.epochs,
             families=args.families,
             ridge=False,
+            device=args.device,
+            stem=args.name,
         )
         results[name]["mean_predictor_mse"] = float(np.var(y_test))
     if not args.skip_digits:
@@ -381,6 +401,8 @@ def main():
             families=args.families,
             ridge=True,
             training=DIGITS_TRAINING,
+            device=args.device,
+            stem=args.name,
         )
     if args.mnist is not None:
         for permuted in (False, True):
@@ -399,6 +421,8 @@ def main():
                 families=args.families[:1],
                 ridge=True,
                 training=DIGITS_TRAINING,
+                device=args.device,
+                stem=args.name,
             )
 
     for name, result in results.items():
@@ -436,7 +460,7 @@ def main():
         verdict = "met" if item["met"] else "MISSED"
         print(f"{item['metric']}: {item['value']:.4f} (target {item['target']}): {verdict}")
     path = write_results(
-        NAME,
+        args.name,
         {
             "parameters": {
                 "args": vars(args),
