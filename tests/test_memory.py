@@ -192,11 +192,24 @@ def test_least_squares_switches_to_svd_for_ill_conditioned_states():
 
     rng = np.random.default_rng(0)
     Y = rng.normal(size=(300, 7))
+
+    def solve(X):
+        return _least_squares(X, lambda: X.T @ Y, lambda: Y)
+
     well = rng.normal(size=(300, 10))
-    np.testing.assert_allclose(
-        _least_squares(well, Y), linalg.lstsq(well, Y)[0], rtol=1e-10, atol=1e-12
-    )
+    np.testing.assert_allclose(solve(well), linalg.lstsq(well, Y)[0], rtol=1e-10, atol=1e-12)
     for scale in (1e-7, 0.0):  # condition number 1e7, then exactly singular
         ill = well.copy()
         ill[:, 3] = ill[:, 2] + scale * rng.normal(size=300)
-        np.testing.assert_array_equal(_least_squares(ill, Y), linalg.lstsq(ill, Y)[0])
+        np.testing.assert_array_equal(solve(ill), linalg.lstsq(ill, Y)[0])
+
+
+def test_targets_built_in_blocks_give_the_same_curve(monkeypatch):
+    import wcrnn_rc.analysis.memory as memory
+
+    res = WCRNNReservoir(n_units=12, random_state=0)
+    whole = memory_capacity(res, return_curve=True, random_state=0)[1]
+    monkeypatch.setattr(memory, "_TARGET_BLOCK_ELEMENTS", 24 * 7)  # 7 rows per block
+    np.testing.assert_allclose(
+        memory_capacity(res, return_curve=True, random_state=0)[1], whole, rtol=1e-12
+    )
