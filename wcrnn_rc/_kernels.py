@@ -263,16 +263,6 @@ def run_packed(
 # --------------------------------------------------------------------------------------
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)
-def _activation_derivative(a, activation):
-    if activation == ACTIVATION_TANH:
-        t = _tanh(a)
-        return 1.0 - t * t
-    if activation == ACTIVATION_RELU:
-        return 1.0 if a > 0.0 else 0.0
-    return 1.0
-
-
 @njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL, nogil=True)
 def lyapunov_qr(
     inputs,
@@ -361,8 +351,16 @@ residual_blocks, residual_dense_t, coupling, activation :
     for t in range(n_steps):
         _recurrent_product(h, 1, recurrent_t, indptr, indices, data, pre)
         _add_input(inputs, t, 1, input_t, bias, pre)
-        for i in range(n_units):
-            branch_slope[i] = coupling * _activation_derivative(pre[0, i], activation)
+        for i in range(n_units):  # f(a_t) and f'(a_t) from one tanh; pre becomes eps f(a)
+            value = _activate(pre[0, i], activation)
+            if activation == ACTIVATION_TANH:
+                slope = 1.0 - value * value
+            elif activation == ACTIVATION_RELU:
+                slope = 1.0 if pre[0, i] > 0.0 else 0.0
+            else:
+                slope = 1.0
+            branch_slope[i] = coupling * slope
+            pre[0, i] = coupling * value
 
         # Tangent vectors: v <- rho'(h_{t-1}) v + coupling * f'(a_t) * (W v), in place
         # and in one pass for the O(N) residuals.
@@ -405,7 +403,7 @@ residual_blocks, residual_dense_t, coupling, activation :
 
         _apply_residual(h, 1, residual_kind, residual_diag, residual_blocks, residual_dense_t, res)
         for i in range(n_units):
-            h[0, i] = res[0, i] + coupling * _activate(pre[0, i], activation)
+            h[0, i] = res[0, i] + pre[0, i]
 
         since_qr += 1
         if since_qr < interval and t != n_washout - 1 and t != n_steps - 1:

@@ -12,9 +12,9 @@ from ._common import as_series, blas_threads_for, fitted_reservoir
 __all__ = ["lyapunov_spectrum", "max_lyapunov_exponent"]
 
 # Adaptive re-orthonormalisation: QR once the leading and trailing directions have
-# drifted apart by a factor of up to 1e4 (about 4 of 16 digits), at most every 64 steps.
+# drifted apart by a factor of up to 1e4 (about 4 of 16 digits), at most every 128 steps.
 _MAX_LOG_SPREAD = float(np.log(1e4))
-_MAX_INTERVAL = 64
+_MAX_INTERVAL = 128
 # Per-step products of up to this many multiply-adds (k * N**2) run faster on one BLAS
 # thread than on two (2 cores, N = k = 100: 55 instead of 92 us per step; N = k = 400:
 # 2.4 instead of 1.5 ms, so larger ones keep the default threads).
@@ -77,7 +77,7 @@ def lyapunov_spectrum(
         arithmetic; longer intervals cost fewer QRs but lose accuracy once the
         directions grow apart. ``"auto"`` sets the interval after each QR so that
         they grow apart by at most a factor 1e4 (from one step, at most doubling, up
-        to 64 steps; every step when a direction collapses); 1 is the textbook
+        to 128 steps; every step when a direction collapses); 1 is the textbook
         method.
     random_state : int, RandomState instance or None, default=None
         Draws the i.i.d. drive and the initial tangent vectors. Pass an int for
