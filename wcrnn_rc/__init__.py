@@ -3,6 +3,12 @@
 A WCRNN updates its state as ``h_t = rho(h_{t-1}) + eps * f(W h_{t-1} + U x_t + b)``:
 a fixed residual map rho carries memory forward and a weakly coupled random branch
 adds computation. The estimators here are scikit-learn compatible.
+
+- :mod:`wcrnn_rc.residuals`: residual families and their eigenvalues;
+- :mod:`wcrnn_rc.analysis`: Lyapunov spectra and memory capacity;
+- :mod:`wcrnn_rc.sweeps`: parallel parameter sweeps (joblib, dask) and dynamics scorers;
+- :mod:`wcrnn_rc.plotting`: memory curves, spectra, eigenvalues, sweep heatmaps;
+- :mod:`wcrnn_rc.torch`: the optional PyTorch backend (``pip install 'wcrnn-rc[torch]'``).
 """
 
 from .estimators import WCRNNClassifier, WCRNNRegressor
