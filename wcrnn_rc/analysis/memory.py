@@ -121,7 +121,7 @@ def memory_capacity(
     rng = check_random_state(random_state)
 
     def drive_to_fit():
-        return np.zeros((1, 1)) if series is None else as_2d(series)
+        return np.zeros((1, 1)) if series is None else _as_2d(series)
 
     res = fitted_reservoir(reservoir, drive_to_fit)
     n_units, n_features = res.n_units, res.n_features_in_
@@ -230,6 +230,6 @@ def _least_squares(X, cross_products, targets):
     return linalg.lstsq(X, targets(), check_finite=False)[0]
 
 
-def as_2d(series):
+def _as_2d(series):
     series = np.asarray(series, dtype=np.float64)
     return series[:, None] if series.ndim == 1 else series
