@@ -8,7 +8,7 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 
 from wcrnn_rc import WCRNNRegressor, WCRNNReservoir
-from wcrnn_rc.analysis import memory_capacity
+from wcrnn_rc.analysis import lyapunov_spectrum, memory_capacity
 from wcrnn_rc.residuals import HeterogeneousResidual
 
 
@@ -165,7 +165,12 @@ def test_cached_attributes_follow_the_network():
     assert mc == memory_capacity(res, random_state=0)
     assert res.memory_curve_.shape == (32,)
     assert res.memory_capacity_ is mc  # cached
-    np.testing.assert_array_equal(res.lyapunov_exponents_, res.lyapunov_exponents_)
+    exponents = res.lyapunov_exponents_  # the documented defaults, then cached
+    np.testing.assert_array_equal(
+        exponents, lyapunov_spectrum(res, n_exponents=16, n_steps=2000, washout=500,
+                                     random_state=0)
+    )  # fmt: skip
+    assert res.lyapunov_exponents_ is exponents
     res.set_params(coupling=0.5)  # read at run time, so the cache is keyed by it
     assert res.memory_capacity_ != mc
     res.set_params(coupling=0.1, random_state=1).fit(np.zeros((1, 1)))  # refit: new network
