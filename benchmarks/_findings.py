@@ -1,0 +1,94 @@
+"""Shared helpers of the ``findings_*.py`` scripts (the paper's findings, reproduced).
+
+Each findings script evaluates WCRNN variants on tasks from :mod:`wcrnn_rc.datasets`,
+prints a table, saves a figure next to its JSON record in ``benchmarks/results/`` and
+says which command regenerates it. The offline data (scikit-learn's digits, generated
+series) runs in minutes on 2 cores; ``--full`` switches to the real datasets
+(sMNIST / psMNIST through ``fetch_openml``) where a user has them.
+
+These are accuracy and dynamics measurements, not timings: they may run while the
+machine does other work.
+"""
+
+import argparse
+import time
+
+import matplotlib
+import numpy as np
+from _common import RESULTS_DIR, format_table, write_results
+
+matplotlib.use("Agg")
+
+
+def finding_parser(doc):
+    """An argument parser with the options every findings script takes.
+
+    Parameters
+    ----------
+    doc : str
+        The script's module docstring; its first line is the description.
+    """
+    parser = argparse.ArgumentParser(
+        description=doc.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="use the real datasets (fetch_openml; needs network or a filled cache)",
+    )
+    parser.add_argument("--data-home", default=None, help="fetch_openml cache folder (with --full)")
+    parser.add_argument("--seeds", type=int, default=3, help="network seeds per cell (default 3)")
+    parser.add_argument("--n-jobs", type=int, default=2, help="joblib workers (default 2)")
+    parser.add_argument(
+        "--no-save", action="store_true", help="print only; do not write JSON and figure"
+    )
+    return parser
+
+
+def markdown_table(headers, rows):
+    """A GitHub-flavoured Markdown table; ``None`` cells print as ``-``."""
+    cells = [[("-" if cell is None else str(cell)) for cell in row] for row in rows]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(row) + " |" for row in cells]
+    return "\n".join(lines)
+
+
+def mean_std(values, digits=3):
+    """``"0.912 ± 0.004"`` for a list of per-seed values."""
+    values = np.asarray(values, dtype=float)
+    return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
+
+
+def report(name, headers, rows, *, payload, figure=None, save=True, started=None):
+    """Print the table (text and Markdown) and write the JSON record and the figure.
+
+    Parameters
+    ----------
+    name : str
+        Script name without ``.py``; the files are ``results/<name>.json`` and
+        ``results/<name>.png``.
+    headers, rows : list
+        The table.
+    payload : dict
+        Everything measured, for the JSON record.
+    figure : matplotlib.figure.Figure, default=None
+        Saved as ``results/<name>.png`` (150 dpi).
+    save : bool, default=True
+        False prints only.
+    started : float, default=None
+        ``time.perf_counter()`` at the start, to report the wall time.
+    """
+    print(format_table(headers, rows))
+    print()
+    print(markdown_table(headers, rows))
+    if started is not None:
+        print(f"\nwall time {time.perf_counter() - started:.0f} s")
+    if not save:
+        return
+    record = {"headers": headers, "rows": rows, **payload}
+    path = write_results(name, record)
+    print(f"wrote {path}")
+    if figure is not None:
+        png = RESULTS_DIR / f"{name}.png"
+        figure.savefig(png, dpi=150, bbox_inches="tight")
+        print(f"wrote {png}")
