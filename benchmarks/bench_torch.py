@@ -41,6 +41,7 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 
 from wcrnn_rc import WCRNNClassifier, WCRNNReservoir
+from wcrnn_rc.datasets import make_adding_problem
 from wcrnn_rc.torch import WCRNNTorchClassifier, WCRNNTorchRegressor, weakly_coupled_init_
 
 matplotlib.use("Agg")
@@ -68,17 +69,6 @@ ADDING_TARGET_MSE = 0.05
 # --------------------------------------------------------------------------------------
 # Data
 # --------------------------------------------------------------------------------------
-
-
-def adding_problem(n_sequences, n_steps, rng):
-    """Sum of the two values marked in channel 1 (one marker in each half)."""
-    X = np.zeros((n_sequences, n_steps, 2))
-    X[:, :, 0] = rng.uniform(0, 1, size=(n_sequences, n_steps))
-    rows = np.arange(n_sequences)
-    first = rng.integers(0, n_steps // 2, size=n_sequences)
-    second = rng.integers(n_steps // 2, n_steps, size=n_sequences)
-    X[rows, first, 1] = X[rows, second, 1] = 1.0
-    return X, X[rows, first, 0] + X[rows, second, 0]
 
 
 def permuted_digits():
@@ -374,12 +364,12 @@ def main():
     print(machine_line(info))
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
     results, summary = {}, []
-    rng = np.random.default_rng(SEED)
+    rng = np.random.RandomState(SEED)  # one stream for every adding-problem draw
     for n_steps in args.adding_steps:
         name = f"adding_T{n_steps}"
         print(f"\n== {name}: 3000 train / 1000 test sequences, predicting the mean: 0.167")
-        X_train, y_train = adding_problem(3000, n_steps, rng)
-        X_test, y_test = adding_problem(1000, n_steps, rng)
+        X_train, y_train = make_adding_problem(3000, n_steps, random_state=rng)
+        X_test, y_test = make_adding_problem(1000, n_steps, random_state=rng)
         results[name] = run_task(
             name,
             (X_train, X_test, y_train, y_test),

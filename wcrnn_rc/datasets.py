@@ -1,0 +1,1056 @@
+"""Benchmark tasks for reservoirs and recurrent networks, in scikit-learn's dataset style.
+
+Generators (``make_*``) build synthetic tasks and return ``(X, y)`` by default, or a
+:class:`~sklearn.utils.Bunch` with ``return_X_y=False``. Loaders (``load_*``,
+``fetch_*``) read image sets as pixel sequences and return a Bunch by default, like
+scikit-learn's loaders. Sequence tasks give ``X`` of shape
+``(n_sequences, n_steps, n_features)``; one-series tasks give ``(n_steps, n_features)``
+with one target per step.
+
+- Memory: :func:`make_delay_task`, :func:`make_copy_task`, :func:`make_adding_problem`;
+- non-linear dynamics: :func:`make_narma`, :func:`make_mackey_glass`;
+- classification: :func:`make_frequency_task`, :func:`load_sequential_digits`,
+  :func:`fetch_sequential_mnist`, :func:`fetch_sequential_cifar10`.
+"""
+
+import numbers
+import os
+
+import numpy as np
+from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+__all__ = [
+    "fetch_sequential_cifar10",
+    "fetch_sequential_mnist",
+    "load_sequential_digits",
+    "make_adding_problem",
+    "make_copy_task",
+    "make_delay_task",
+    "make_frequency_task",
+    "make_mackey_glass",
+    "make_narma",
+]
+
+# A NARMA series is declared diverged once |y| passes this: a stable NARMA-10 stays
+# below about 1.5, and past a few units the quadratic term runs away within a few steps.
+_NARMA_DIVERGENCE_BOUND = 1e6
+
+# Relative tolerance for "tau / dt is a whole number of steps" (float division noise).
+_GRID_RTOL = 1e-9
+
+# (sqrt(5) - 1) / 2: the offset of the default frequency grid of make_frequency_task.
+_GOLDEN_FRACTION = 0.6180339887498949
+
+
+def _result(X, y, return_X_y, **fields):
+    if return_X_y:
+        return X, y
+    return Bunch(data=X, target=y, **fields)
+
+
+def _whole_steps(value, dt, name):
+    """``value / dt`` as an int, or a ValueError if it is not a whole number of steps."""
+    ratio = value / dt
+    steps = round(ratio)
+    if steps < 1 or abs(ratio - steps) > _GRID_RTOL * max(1.0, abs(ratio)):
+        raise ValueError(
+            f"{name}={value!r} must be a positive whole multiple of dt={dt!r} "
+            f"(got {name} / dt = {ratio!r}); choose dt so that {name} / dt is an integer."
+        )
+    return steps
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(numbers.Integral, 1, None, closed="left")],
+        "seq_len": [Interval(numbers.Integral, 2, None, closed="left")],
+        "random_state": ["random_state"],
+        "return_X_y": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_adding_problem(n_samples=1000, seq_len=50, *, random_state=None, return_X_y=True):
+    """Generate the adding problem: add the two marked numbers of a long sequence.
+
+    Each sequence has two channels. Channel 0 holds numbers drawn uniformly from
+    ``[0, 1)``; channel 1 is 1 at exactly two steps, one drawn uniformly from the first
+    half (steps ``0 .. seq_len // 2 - 1``) and one from the second half, and 0
+    elsewhere. The target is the sum of the two marked numbers, so the network has to
+    hold the first one for up to ``seq_len`` steps. Always predicting 1 gives a mean
+    squared error of 1/6 (about 0.167), the usual baseline.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of sequences.
+    seq_len : int, default=50
+        Steps per sequence; at least 2.
+    random_state : int, RandomState instance or None, default=None
+        Determines the numbers and the marker positions. Pass an int for reproducible
+        output across multiple function calls.
+    return_X_y : bool, default=True
+        If True, return ``(X, y)``; otherwise a Bunch.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, seq_len, 2)
+        Numbers (channel 0) and markers (channel 1).
+    y : ndarray of shape (n_samples,)
+        Sum of the two marked numbers, in ``[0, 2)``.
+    data : Bunch
+        With ``return_X_y=False``: ``data`` (X), ``target`` (y), ``markers`` (ndarray of
+        shape (n_samples, 2), the two marked steps, first-half step first) and
+        ``DESCR``.
+
+    References
+    ----------
+    .. [1] S. Hochreiter and J. Schmidhuber, "Long short-term memory", Neural
+       Computation 9(8), 1735-1780, 1997 (experiment 4).
+    .. [2] Q. V. Le, N. Jaitly and G. E. Hinton, "A simple way to initialize recurrent
+       networks of rectified linear units", arXiv:1504.00941, 2015.
+
+    Examples
+    --------
+    >>> from wcrnn_rc.datasets import make_adding_problem
+    >>> X, y = make_adding_problem(n_samples=5, seq_len=20, random_state=0)
+    >>> X.shape, y.shape
+    ((5, 20, 2), (5,))
+    >>> X[:, :, 1].sum(axis=1)
+    array([2., 2., 2., 2., 2.])
+    """
+    rng = check_random_state(random_state)
+    half = seq_len // 2
+    values = rng.uniform(size=(n_samples, seq_len))
+    first = rng.randint(0, half, size=n_samples)
+    second = rng.randint(half, seq_len, size=n_samples)
+    rows = np.arange(n_samples)
+    X = np.zeros((n_samples, seq_len, 2))
+    X[:, :, 0] = values
+    X[rows, first, 1] = 1.0
+    X[rows, second, 1] = 1.0
+    y = values[rows, first] + values[rows, second]
+    return _result(
+        X,
+        y,
+        return_X_y,
+        markers=np.column_stack([first, second]),
+        DESCR=f"Adding problem: {n_samples} sequences of {seq_len} steps, 2 channels.",
+    )
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(numbers.Integral, 1, None, closed="left")],
+        "seq_len": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_symbols": [Interval(numbers.Integral, 2, None, closed="left")],
+        "delay": [Interval(numbers.Integral, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "return_X_y": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_copy_task(
+    n_samples=1000, seq_len=10, *, n_symbols=8, delay=20, random_state=None, return_X_y=True
+):
+    """Generate the copy (memorisation) task: recall a symbol string after a delay.
+
+    Each sequence is one-hot coded over ``n_symbols + 1`` channels: ``seq_len`` symbols
+    drawn uniformly from ``0 .. n_symbols - 1`` (channels ``0 .. n_symbols - 1``), then
+    ``delay`` blank steps (all channels 0), then one cue step (1 on the last channel,
+    ``n_symbols``). The target is the symbol string, to be read out from the state
+    after the cue: ``seq_len`` classification problems of ``n_symbols`` classes, each
+    at chance level ``1 / n_symbols`` without memory.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of sequences.
+    seq_len : int, default=10
+        Symbols to remember per sequence.
+    n_symbols : int, default=8
+        Alphabet size; at least 2.
+    delay : int, default=20
+        Blank steps between the last symbol and the cue; 0 or more.
+    random_state : int, RandomState instance or None, default=None
+        Determines the symbols. Pass an int for reproducible output across multiple
+        function calls.
+    return_X_y : bool, default=True
+        If True, return ``(X, y)``; otherwise a Bunch.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, seq_len + delay + 1, n_symbols + 1)
+        One-hot symbols, blanks and the cue.
+    y : ndarray of shape (n_samples, seq_len), dtype int64
+        The symbols, in order.
+    data : Bunch
+        With ``return_X_y=False``: ``data``, ``target``, ``n_symbols``, ``delay`` and
+        ``DESCR``.
+
+    References
+    ----------
+    .. [1] S. Hochreiter and J. Schmidhuber, "Long short-term memory", Neural
+       Computation 9(8), 1735-1780, 1997.
+    .. [2] M. Arjovsky, A. Shah and Y. Bengio, "Unitary evolution recurrent neural
+       networks", ICML 2016 (the copying memory problem).
+
+    Examples
+    --------
+    >>> from wcrnn_rc.datasets import make_copy_task
+    >>> X, y = make_copy_task(n_samples=3, seq_len=5, n_symbols=4, delay=10, random_state=0)
+    >>> X.shape, y.shape
+    ((3, 16, 5), (3, 5))
+    >>> bool((X[:, :5, :4].argmax(axis=2) == y).all())
+    True
+    """
+    rng = check_random_state(random_state)
+    symbols = rng.randint(0, n_symbols, size=(n_samples, seq_len)).astype(np.int64)
+    X = np.zeros((n_samples, seq_len + delay + 1, n_symbols + 1))
+    rows = np.arange(n_samples)[:, None]
+    steps = np.arange(seq_len)[None, :]
+    X[rows, steps, symbols] = 1.0
+    X[:, -1, n_symbols] = 1.0
+    return _result(
+        X,
+        symbols,
+        return_X_y,
+        n_symbols=n_symbols,
+        delay=delay,
+        DESCR=(
+            f"Copy task: {n_samples} sequences, {seq_len} symbols of {n_symbols}, "
+            f"{delay} blank steps, then a cue on channel {n_symbols}."
+        ),
+    )
+
+
+@validate_params(
+    {
+        "n_steps": [Interval(numbers.Integral, 1, None, closed="left")],
+        "delay": [Interval(numbers.Integral, 0, None, closed="left"), "array-like"],
+        "random_state": ["random_state"],
+        "return_X_y": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_delay_task(n_steps=2000, delay=5, *, random_state=None, return_X_y=True):
+    """Generate a delayed-recall task: output the input of ``delay`` steps ago.
+
+    The input is i.i.d. uniform on ``[-0.5, 0.5]``. ``max(delay)`` extra samples are
+    drawn before the first returned step, so every target is defined from step 0 on
+    (no washout of undefined targets is needed; a reservoir still wants one for its
+    own transient). Scored over many delays, this is Jaeger's memory-capacity task.
+
+    Parameters
+    ----------
+    n_steps : int, default=2000
+        Length of the series.
+    delay : int or array-like of int, default=5
+        Delay(s), each 0 or more. A sequence gives one target column per delay.
+    random_state : int, RandomState instance or None, default=None
+        Determines the input. Pass an int for reproducible output across multiple
+        function calls.
+    return_X_y : bool, default=True
+        If True, return ``(X, y)``; otherwise a Bunch.
+
+    Returns
+    -------
+    X : ndarray of shape (n_steps, 1)
+        The input series.
+    y : ndarray of shape (n_steps,) or (n_steps, n_delays)
+        ``y[t] = X[t - delay, 0]`` (drawn before the series for ``t < delay``); one
+        column per delay when ``delay`` is a sequence.
+    data : Bunch
+        With ``return_X_y=False``: ``data``, ``target``, ``delays`` (ndarray of int),
+        ``history`` (the ``max(delay)`` inputs drawn before ``X``) and ``DESCR``.
+
+    References
+    ----------
+    .. [1] H. Jaeger, "Short term memory in echo state networks", GMD Report 152,
+       German National Research Center for Information Technology, 2001.
+
+    Examples
+    --------
+    >>> from wcrnn_rc.datasets import make_delay_task
+    >>> X, y = make_delay_task(n_steps=100, delay=3, random_state=0)
+    >>> X.shape, y.shape
+    ((100, 1), (100,))
+    >>> bool((y[3:] == X[:-3, 0]).all())
+    True
+    >>> X, Y = make_delay_task(n_steps=100, delay=[1, 2, 5], random_state=0)
+    >>> Y.shape
+    (100, 3)
+    """
+    scalar = isinstance(delay, numbers.Integral)
+    delays = np.atleast_1d(np.asarray(delay))
+    if delays.ndim != 1 or delays.size == 0:
+        raise ValueError(
+            f"delay must be an int or a non-empty 1-D sequence of ints; got shape "
+            f"{np.shape(delay)}."
+        )
+    if not np.issubdtype(delays.dtype, np.integer):
+        raise TypeError(f"delay must hold integers; got dtype {delays.dtype}.")
+    if (delays < 0).any():
+        raise ValueError(f"delay must be 0 or more; got {delays.tolist()}.")
+    delays = delays.astype(np.int64)
+    max_delay = int(delays.max())
+    rng = check_random_state(random_state)
+    u = rng.uniform(-0.5, 0.5, size=n_steps + max_delay)
+    X = u[max_delay:, None].copy()
+    y = np.column_stack([u[max_delay - d : max_delay - d + n_steps] for d in delays])
+    if scalar:
+        y = y[:, 0]
+    return _result(
+        X,
+        y,
+        return_X_y,
+        delays=delays,
+        history=u[:max_delay].copy(),
+        DESCR=f"Delayed recall of i.i.d. U[-0.5, 0.5] input, delays {delays.tolist()}.",
+    )
+
+
+@validate_params(
+    {
+        "n_steps": [Interval(numbers.Integral, 1, None, closed="left")],
+        "order": [Interval(numbers.Integral, 1, None, closed="left")],
+        "washout": [Interval(numbers.Integral, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "return_X_y": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_narma(n_steps=2000, order=10, *, washout=200, random_state=None, return_X_y=True):
+    """Generate a NARMA series (non-linear auto-regressive moving average).
+
+    With inputs ``u_t`` i.i.d. uniform on ``[0, 0.5]`` the system is
+
+    .. code-block:: text
+
+        y_{t+1} = 0.3 y_t + 0.05 y_t * sum_{i=0}^{order-1} y_{t-i}
+                  + 1.5 u_{t-order+1} u_t + 0.1
+
+    started from ``y_t = 0`` for ``t < order`` and iterated from ``t = order - 1``
+    (the first step at which ``u_{t-order+1}`` exists). The first ``washout`` steps
+    (input and output) are then dropped, so the returned series is on the system's
+    stationary regime. ``y[t]`` is the target for the network state after input
+    ``X[t]``: it is ``y_{t+1}``, which depends on ``u_t``.
+
+    NARMA with ``order`` above 10 can diverge with this input range (NARMA-20 is often
+    run with a tanh squashing instead); a ValueError is raised when it does.
+
+    Parameters
+    ----------
+    n_steps : int, default=2000
+        Length of the returned series.
+    order : int, default=10
+        System order (memory length).
+    washout : int, default=200
+        Leading steps generated and dropped.
+    random_state : int, RandomState instance or None, default=None
+        Determines the input. Pass an int for reproducible output across multiple
+        function calls.
+    return_X_y : bool, default=True
+        If True, return ``(X, y)``; otherwise a Bunch.
+
+    Returns
+    -------
+    X : ndarray of shape (n_steps, 1)
+        The input ``u``.
+    y : ndarray of shape (n_steps,)
+        The NARMA output, ``y[t]`` being the target after input ``X[t]``.
+    data : Bunch
+        With ``return_X_y=False``: ``data``, ``target``, ``order``, ``washout`` and
+        ``DESCR``.
+
+    Raises
+    ------
+    ValueError
+        If the series diverges (``|y|`` exceeds 1e6 or becomes non-finite).
+
+    References
+    ----------
+    .. [1] A. F. Atiya and A. G. Parlos, "New results on recurrent network training:
+       unifying the algorithms and accelerating convergence", IEEE Transactions on
+       Neural Networks 11(3), 697-709, 2000.
+    .. [2] H. Jaeger, "Adaptive nonlinear system identification with echo state
+       networks", NIPS 2002.
+
+    Examples
+    --------
+    >>> from wcrnn_rc.datasets import make_narma
+    >>> X, y = make_narma(n_steps=500, order=10, random_state=0)
+    >>> X.shape, y.shape
+    ((500, 1), (500,))
+    """
+    rng = check_random_state(random_state)
+    total = washout + n_steps
+    u = rng.uniform(0.0, 0.5, size=total)
+    uu = u.tolist()  # Python floats: a scalar loop runs several times faster on them
+    out = [0.0] * (total + 1)  # out[t] = y_t
+    window = 0.0  # sum_{i=0}^{order-1} y_{t-i}, kept as a running sum
+    for t in range(order - 1, total):
+        yt = out[t]
+        window += yt - (out[t - order] if t >= order else 0.0)
+        nxt = 0.3 * yt + 0.05 * yt * window + 1.5 * uu[t - order + 1] * uu[t] + 0.1
+        if not abs(nxt) <= _NARMA_DIVERGENCE_BOUND:  # also catches nan
+            raise ValueError(
+                f"NARMA-{order} diverged at step {t + 1} (|y| > "
+                f"{_NARMA_DIVERGENCE_BOUND:g}); orders above 10 can be unstable with "
+                "inputs in [0, 0.5]. Use a lower order or another random_state."
+            )
+        out[t + 1] = nxt
+    y = np.asarray(out[washout + 1 :])
+    X = u[washout:, None].copy()
+    return _result(
+        X,
+        y,
+        return_X_y,
+        order=order,
+        washout=washout,
+        DESCR=f"NARMA-{order} (Atiya & Parlos 2000), {n_steps} steps after {washout}.",
+    )
+
+
+def _mackey_glass_rk4(history, n_grid, delay_steps, dt, beta, gamma, n):
+    """Integrate the Mackey-Glass DDE on a grid of step dt; return every grid value.
+
+    ``history`` holds x on the grid points ``-delay_steps .. 0`` (times ``-tau .. 0``);
+    between grid points it is linear. Returns ``x`` on grid points ``0 .. n_grid``.
+    """
+    # Python floats and a list: a scalar RK4 loop is about 5x faster than on NumPy
+    # scalars (30000 steps in about 0.1 s).
+    x = history.tolist() + [0.0] * n_grid
+    half = 0.5 * dt
+    sixth = dt / 6.0
+    for i in range(delay_steps, delay_steps + n_grid):
+        xi = x[i]
+        d0 = x[i - delay_steps]  # x(t - tau)
+        d1 = x[i - delay_steps + 1]  # x(t + dt - tau)
+        dm = 0.5 * (d0 + d1)  # x(t + dt/2 - tau), linear between grid points
+        p0 = beta * d0 / (1.0 + d0**n)
+        pm = beta * dm / (1.0 + dm**n)
+        p1 = beta * d1 / (1.0 + d1**n)
+        k1 = p0 - gamma * xi
+        k2 = pm - gamma * (xi + half * k1)
+        k3 = pm - gamma * (xi + half * k2)
+        k4 = p1 - gamma * (xi + dt * k3)
+        x[i + 1] = xi + sixth * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    return np.asarray(x[delay_steps:])
+
+
+@validate_params(
+    {
+        "n_steps": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tau": [Interval(numbers.Real, 0, None, closed="neither")],
+        "beta": [Interval(numbers.Real, 0, None, closed="neither")],
+        "gamma": [Interval(numbers.Real, 0, None, closed="neither")],
+        "n": [Interval(numbers.Real, 0, None, closed="neither")],
+        "dt": [Interval(numbers.Real, 0, None, closed="neither")],
+        "sample_every": [Interval(numbers.Real, 0, None, closed="neither")],
+        "horizon": [Interval(numbers.Integral, 1, None, closed="left")],
+        "washout": [Interval(numbers.Integral, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "return_X_y": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_mackey_glass(
+    n_steps=2000,
+    tau=17,
+    *,
+    beta=0.2,
+    gamma=0.1,
+    n=10,
+    dt=0.1,
+    sample_every=1.0,
+    horizon=1,
+    washout=1000,
+    random_state=None,
+    return_X_y=True,
+):
+    """Generate a Mackey-Glass time series and its ``horizon``-step-ahead target.
+
+    Integrates the delay differential equation
+
+    .. code-block:: text
+
+        dx/dt = beta * x(t - tau) / (1 + x(t - tau)^n) - gamma * x(t)
+
+    with the classical fourth-order Runge-Kutta method at step ``dt``. The delay is
+    held exactly on the grid: ``tau / dt`` must be a whole number ``D`` of steps, so
+    the delayed values at the start and end of step ``i`` are the stored grid values
+    ``x[i - D]`` and ``x[i - D + 1]``; the one RK4 needs at the half step is their
+    average (linear interpolation, second-order accurate, which keeps the scheme's
+    global error at O(dt^2) for this smooth delayed term; the non-delayed part is
+    RK4 proper). The series is sampled every ``sample_every`` time units (a whole
+    number of steps too). With ``tau = 17`` (the default) the attractor is chaotic
+    and stays within about [0.2, 1.4].
+
+    Parameters
+    ----------
+    n_steps : int, default=2000
+        Number of returned samples.
+    tau : float, default=17
+        Delay; a positive whole multiple of ``dt``.
+    beta : float, default=0.2
+        Production rate.
+    gamma : float, default=0.1
+        Decay rate.
+    n : float, default=10
+        Hill exponent of the production term.
+    dt : float, default=0.1
+        Integration step.
+    sample_every : float, default=1.0
+        Time between two returned samples; a whole multiple of ``dt``.
+    horizon : int, default=1
+        Prediction horizon, in samples.
+    washout : int, default=1000
+        Samples integrated and dropped before the returned series, so that it starts
+        on the attractor rather than on the transient from the initial history.
+    random_state : int, RandomState instance or None, default=None
+        Determines the initial history: x on the grid points of ``[-tau, 0]`` is
+        ``1.2 + U[-0.1, 0.1]`` (independently per point, linear in between). Pass an
+        int for reproducible output across multiple function calls.
+    return_X_y : bool, default=True
+        If True, return ``(X, y)``; otherwise a Bunch.
+
+    Returns
+    -------
+    X : ndarray of shape (n_steps, 1)
+        ``x`` at the sample times.
+    y : ndarray of shape (n_steps,)
+        ``x`` ``horizon`` samples later.
+    data : Bunch
+        With ``return_X_y=False``: ``data``, ``target``, ``history`` (the initial
+        history on the grid of ``[-tau, 0]``, ndarray of shape (tau / dt + 1,)),
+        ``times`` (the sample times of ``X``, integration starting at 0), ``tau``,
+        ``dt``, ``sample_every`` and ``DESCR``.
+
+    References
+    ----------
+    .. [1] M. C. Mackey and L. Glass, "Oscillation and chaos in physiological control
+       systems", Science 197(4300), 287-289, 1977.
+    .. [2] H. Jaeger and H. Haas, "Harnessing nonlinearity: predicting chaotic systems
+       and saving energy in wireless communication", Science 304(5667), 78-80, 2004.
+
+    Examples
+    --------
+    >>> from wcrnn_rc.datasets import make_mackey_glass
+    >>> X, y = make_mackey_glass(n_steps=500, washout=200, random_state=0)
+    >>> X.shape, y.shape
+    ((500, 1), (500,))
+    >>> bool((y[:-1] == X[1:, 0]).all())
+    True
+    """
+    delay_steps = _whole_steps(tau, dt, "tau")
+    stride = _whole_steps(sample_every, dt, "sample_every")
+    rng = check_random_state(random_state)
+    history = 1.2 + rng.uniform(-0.1, 0.1, size=delay_steps + 1)
+    n_samples = washout + n_steps + horizon
+    x = _mackey_glass_rk4(history, (n_samples - 1) * stride, delay_steps, float(dt), beta, gamma, n)
+    if not np.isfinite(x).all():
+        raise ValueError(
+            "The Mackey-Glass integration produced non-finite values; use a smaller dt."
+        )
+    samples = x[::stride]
+    X = samples[washout : washout + n_steps, None].copy()
+    y = samples[washout + horizon : washout + horizon + n_steps].copy()
+    times = (washout + np.arange(n_steps)) * stride * dt
+    return _result(
+        X,
+        y,
+        return_X_y,
+        history=history,
+        times=times,
+        tau=tau,
+        dt=dt,
+        sample_every=sample_every,
+        DESCR=(
+            f"Mackey-Glass series, tau={tau}, beta={beta}, gamma={gamma}, n={n}; RK4 with "
+            f"dt={dt}, sampled every {sample_every}, {horizon}-step-ahead target."
+        ),
+    )
+
+
+def _default_frequencies(n_classes, n_frequencies):
+    """Deal ``n_classes * n_frequencies`` evenly spaced frequencies in (0, pi) to classes."""
+    n_total = n_classes * n_frequencies
+    # Offset by the golden ratio's fractional part, so that no frequency is a simple
+    # rational multiple of pi (whose samples would take few distinct values) and no two
+    # in a class are harmonics: either would let the histogram of a sequence's values
+    # (a memoryless feature) tell the classes apart.
+    grid = np.pi * (np.arange(n_total) + _GOLDEN_FRACTION) / n_total
+    # Class c gets grid points c, c + n_classes, ...: each class spans the band.
+    return grid.reshape(n_frequencies, n_classes).T.copy()
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(numbers.Integral, 1, None, closed="left")],
+        "seq_len": [Interval(numbers.Integral, 2, None, closed="left")],
+        "n_classes": [Interval(numbers.Integral, 2, None, closed="left")],
+        "frequencies": ["array-like", None],
+        "noise": [Interval(numbers.Real, 0, None, closed="left")],
+        "n_frequencies": [Interval(numbers.Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "return_X_y": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_frequency_task(
+    n_samples=1000,
+    seq_len=100,
+    *,
+    n_classes=4,
+    frequencies=None,
+    noise=0.1,
+    n_frequencies=2,
+    random_state=None,
+    return_X_y=True,
+):
+    """Generate a spectral classification task: tell sequences apart by their frequencies.
+
+    Class ``c`` is a set of ``k`` angular frequencies ``frequencies[c]`` (radians per
+    step). A sequence of class ``c`` is
+
+    .. code-block:: text
+
+        x_t = sum_j a_j sin(frequencies[c, j] * t + phi_j) + noise * e_t,  t = 0..seq_len-1
+
+    with amplitudes ``a_j`` uniform on ``[0.5, 1.5]``, phases ``phi_j`` uniform on
+    ``[0, 2 pi)`` and ``e_t`` standard normal, all independent. Classes differ only in
+    their frequencies: the amplitude and phase distributions are shared, so the
+    distribution of any single value ``x_t`` is the same for every class (a memoryless
+    model is at chance) and the class means are 0 (a linear model of the raw sequence
+    is at chance too). A classifier must resolve frequency over time, which a
+    reservoir's oscillating modes do.
+
+    By default the ``K = n_classes * n_frequencies`` frequencies
+    ``pi * (m + g) / K``, ``m = 0 .. K - 1``, ``g = (sqrt(5) - 1) / 2``, are dealt out in
+    turn: class ``c`` gets ``m = c, c + n_classes, ...``. They are ``pi / K`` apart
+    (0.39 rad for 4 classes of 2, about 6 frequency bins of a 100-step sequence), and
+    the offset ``g`` keeps them off rational multiples of pi and off harmonic ratios,
+    which would otherwise leave a trace in the histogram of a sequence's values. With
+    the defaults (seeds 0 to 2, 30% of 1500 sequences held out) a logistic
+    regression on each sequence's sorted values, which ignores their order, scores
+    0.29-0.34 (chance 0.25), and
+    ``WCRNNReservoir(100, sequence_features="both")`` followed by ``StandardScaler``
+    and ``RidgeClassifier`` scores 1.0. The class information sits in small
+    differences of the state features, so standardise them before a penalised
+    readout (without the scaler the same pipeline scores about 0.43).
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of sequences; the classes are balanced (up to one sequence) and
+        shuffled.
+    seq_len : int, default=100
+        Steps per sequence.
+    n_classes : int, default=4
+        Number of classes; must equal ``len(frequencies)`` when frequencies are given.
+    frequencies : array-like of shape (n_classes,) or (n_classes, k), default=None
+        Angular frequencies of each class, in ``(0, pi]``. None uses the default
+        above.
+    noise : float, default=0.1
+        Standard deviation of the additive Gaussian noise.
+    n_frequencies : int, default=2
+        Frequencies per class in the default set (ignored when ``frequencies`` is
+        given).
+    random_state : int, RandomState instance or None, default=None
+        Determines labels, amplitudes, phases and noise. Pass an int for reproducible
+        output across multiple function calls.
+    return_X_y : bool, default=True
+        If True, return ``(X, y)``; otherwise a Bunch.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, seq_len, 1)
+        The sequences.
+    y : ndarray of shape (n_samples,), dtype int64
+        Class labels ``0 .. n_classes - 1``.
+    data : Bunch
+        With ``return_X_y=False``: ``data``, ``target``, ``frequencies`` (ndarray of
+        shape (n_classes, k)), ``amplitudes`` and ``phases`` (ndarray of shape
+        (n_samples, k)), ``target_names`` and ``DESCR``.
+
+    Examples
+    --------
+    >>> from wcrnn_rc.datasets import make_frequency_task
+    >>> data = make_frequency_task(n_samples=8, seq_len=50, random_state=0,
+    ...                            return_X_y=False)
+    >>> data.data.shape, data.target.shape, data.frequencies.shape
+    ((8, 50, 1), (8,), (4, 2))
+    """
+    if frequencies is None:
+        freqs = _default_frequencies(n_classes, n_frequencies)
+    else:
+        freqs = np.asarray(frequencies, dtype=np.float64)
+        if freqs.ndim == 1:
+            freqs = freqs[:, None]
+        if freqs.ndim != 2 or freqs.shape[1] == 0:
+            raise ValueError(
+                "frequencies must have shape (n_classes,) or (n_classes, k) with k >= 1; "
+                f"got shape {np.shape(frequencies)}."
+            )
+        if freqs.shape[0] != n_classes:
+            raise ValueError(
+                f"frequencies has {freqs.shape[0]} rows (classes) but n_classes={n_classes}; "
+                "pass n_classes equal to len(frequencies)."
+            )
+        if not (np.isfinite(freqs).all() and (freqs > 0).all() and (freqs <= np.pi).all()):
+            raise ValueError(
+                "frequencies must be angular frequencies in (0, pi] radians per step "
+                "(higher ones alias); got values outside that range."
+            )
+    rng = check_random_state(random_state)
+    k = freqs.shape[1]
+    y = rng.permutation(np.arange(n_samples) % n_classes).astype(np.int64)
+    amplitudes = rng.uniform(0.5, 1.5, size=(n_samples, k))
+    phases = rng.uniform(0.0, 2.0 * np.pi, size=(n_samples, k))
+    t = np.arange(seq_len)
+    waves = np.sin(freqs[y][:, :, None] * t + phases[:, :, None])  # (n, k, T)
+    X = np.einsum("nk,nkt->nt", amplitudes, waves)
+    X += noise * rng.standard_normal(X.shape)
+    return _result(
+        X[:, :, None],
+        y,
+        return_X_y,
+        frequencies=freqs,
+        amplitudes=amplitudes,
+        phases=phases,
+        target_names=np.arange(n_classes),
+        DESCR=(
+            f"Frequency classification: {n_samples} sequences of {seq_len} steps, "
+            f"{n_classes} classes of {k} frequencies each, noise std {noise}."
+        ),
+    )
+
+
+_DIGITS_DESCR = """Sequential digits
+-----------------
+
+scikit-learn's bundled optical handwritten digits (1797 images of 8x8 pixels, 10
+classes; UCI ML hand-written digits, test set), scaled from 0..16 to [0, 1] and read as
+sequences: by pixel (64 steps of one value, raster order) or by row (8 steps of 8
+values). With permute=True one fixed random pixel permutation is applied to every image
+before the reshape (the "permuted" variant of sequential MNIST, Le et al. 2015), which
+spreads the strokes' local structure over the whole sequence.
+"""
+
+
+@validate_params(
+    {
+        "permute": ["boolean"],
+        "by": [StrOptions({"pixel", "row"})],
+        "random_state": ["random_state"],
+        "return_X_y": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def load_sequential_digits(*, permute=False, by="pixel", random_state=0, return_X_y=False):
+    """Load scikit-learn's 8x8 digits as pixel or row sequences (sequential digits).
+
+    A small, offline stand-in for sequential MNIST: 1797 images, no download.
+
+    Parameters
+    ----------
+    permute : bool, default=False
+        Apply one fixed random permutation to the 64 pixels of every image (before the
+        reshape into rows).
+    by : {"pixel", "row"}, default="pixel"
+        ``"pixel"``: 64 steps of 1 value; ``"row"``: 8 steps of the 8 pixels of a row.
+    random_state : int, RandomState instance or None, default=0
+        Determines the permutation (``check_random_state(random_state).permutation(64)``)
+        when ``permute`` is True. Pass an int for the same permutation across calls.
+    return_X_y : bool, default=False
+        If True, return ``(X, y)``; otherwise a Bunch.
+
+    Returns
+    -------
+    data : Bunch
+        ``data`` (ndarray of shape (1797, 64, 1) or (1797, 8, 8), float64 in [0, 1]),
+        ``target`` (ndarray of shape (1797,), int), ``images`` (ndarray of shape
+        (1797, 8, 8), the unpermuted images in [0, 1]), ``permutation`` (None, or
+        ndarray of shape (64,): step ``s`` holds raster pixel ``permutation[s]``),
+        ``target_names`` and ``DESCR``.
+    (X, y) : tuple
+        With ``return_X_y=True``.
+
+    References
+    ----------
+    .. [1] Q. V. Le, N. Jaitly and G. E. Hinton, "A simple way to initialize recurrent
+       networks of rectified linear units", arXiv:1504.00941, 2015 (sequential and
+       permuted MNIST).
+
+    Examples
+    --------
+    >>> from wcrnn_rc.datasets import load_sequential_digits
+    >>> X, y = load_sequential_digits(return_X_y=True)
+    >>> X.shape, y.shape
+    ((1797, 64, 1), (1797,))
+    >>> digits = load_sequential_digits(permute=True, by="row")
+    >>> digits.data.shape, digits.permutation.shape
+    ((1797, 8, 8), (64,))
+    """
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    pixels = digits.data / 16.0
+    permutation = None
+    if permute:
+        permutation = check_random_state(random_state).permutation(64)
+        pixels = pixels[:, permutation]
+    X = pixels.reshape(-1, 64, 1) if by == "pixel" else pixels.reshape(-1, 8, 8)
+    y = digits.target
+    if return_X_y:
+        return X, y
+    return Bunch(
+        data=X,
+        target=y,
+        images=digits.images / 16.0,
+        permutation=permutation,
+        target_names=digits.target_names,
+        DESCR=_DIGITS_DESCR,
+    )
+
+
+def _fetch_openml_arrays(name, n_features, data_home, n_retries, delay):
+    """``(X, y, description)`` of OpenML dataset ``name`` version 1, through the cache.
+
+    The liac-arff parser keeps pandas optional; with ``as_frame=False`` it returns X as
+    float64 and the nominal class labels as strings, converted here to int64.
+    """
+    from sklearn.datasets import fetch_openml
+
+    bunch = fetch_openml(
+        name=name,
+        version=1,
+        data_home=data_home,
+        as_frame=False,
+        parser="liac-arff",
+        n_retries=n_retries,
+        delay=delay,
+    )
+    X = np.asarray(bunch.data)
+    if X.ndim != 2 or X.shape[1] != n_features:
+        raise ValueError(
+            f"OpenML dataset {name!r} gave data of shape {X.shape}, expected "
+            f"(n_samples, {n_features}); the cache under data_home may be corrupt."
+        )
+    y = np.asarray(bunch.target).astype(np.int64)
+    # Pixels are integers 0..255: scaling in float32 is exact up to the last rounding.
+    X = X.astype(np.float32)
+    X /= np.float32(255.0)
+    return X, y, bunch.DESCR
+
+
+@validate_params(
+    {
+        "permute": ["boolean"],
+        "by": [StrOptions({"pixel", "row"})],
+        "data_home": [str, os.PathLike, None],
+        "random_state": ["random_state"],
+        "return_X_y": ["boolean"],
+        "n_retries": [Interval(numbers.Integral, 1, None, closed="left")],
+        "delay": [Interval(numbers.Real, 0, None, closed="neither")],
+    },
+    prefer_skip_nested_validation=True,
+)
+def fetch_sequential_mnist(
+    *,
+    permute=False,
+    by="pixel",
+    data_home=None,
+    random_state=0,
+    return_X_y=False,
+    n_retries=3,
+    delay=1.0,
+):
+    """Load MNIST as pixel or row sequences (sequential and permuted MNIST).
+
+    Downloads ``mnist_784`` (version 1, 70000 images of 28x28 pixels) from OpenML with
+    :func:`sklearn.datasets.fetch_openml` on first use and caches it under
+    ``data_home``; later calls read the cache (parsing the 70000 ARFF rows takes about
+    a minute). Pixels are scaled to float32 in [0, 1]. The usual split is the first
+    60000 images for training and the last 10000 for testing.
+
+    Parameters
+    ----------
+    permute : bool, default=False
+        Apply one fixed random permutation to the 784 pixels of every image (before the
+        reshape into rows): permuted MNIST.
+    by : {"pixel", "row"}, default="pixel"
+        ``"pixel"``: 784 steps of 1 value (raster order); ``"row"``: 28 steps of 28.
+    data_home : str or path-like, default=None
+        Cache folder, as in :func:`sklearn.datasets.fetch_openml` (None:
+        ``~/scikit_learn_data``).
+    random_state : int, RandomState instance or None, default=0
+        Determines the permutation (``check_random_state(random_state).permutation(784)``)
+        when ``permute`` is True. Pass an int for the same permutation across calls.
+    return_X_y : bool, default=False
+        If True, return ``(X, y)``; otherwise a Bunch.
+    n_retries : int, default=3
+        Retries on HTTP errors, passed to ``fetch_openml``.
+    delay : float, default=1.0
+        Seconds between retries, passed to ``fetch_openml``.
+
+    Returns
+    -------
+    data : Bunch
+        ``data`` (ndarray of shape (70000, 784, 1) or (70000, 28, 28), float32 in
+        [0, 1]), ``target`` (ndarray of shape (70000,), int64), ``images`` (ndarray of
+        shape (70000, 28, 28), unpermuted), ``permutation`` (None, or ndarray of shape
+        (784,): step ``s`` holds raster pixel ``permutation[s]``), ``target_names`` and
+        ``DESCR``.
+    (X, y) : tuple
+        With ``return_X_y=True``.
+
+    See Also
+    --------
+    load_sequential_digits : The same task on 8x8 digits, bundled with scikit-learn.
+
+    References
+    ----------
+    .. [1] Y. LeCun, L. Bottou, Y. Bengio and P. Haffner, "Gradient-based learning
+       applied to document recognition", Proceedings of the IEEE 86(11), 1998.
+    .. [2] Q. V. Le, N. Jaitly and G. E. Hinton, "A simple way to initialize recurrent
+       networks of rectified linear units", arXiv:1504.00941, 2015.
+
+    Examples
+    --------
+    >>> from wcrnn_rc.datasets import fetch_sequential_mnist
+    >>> mnist = fetch_sequential_mnist(permute=True)  # doctest: +SKIP
+    >>> mnist.data.shape, mnist.data.dtype  # doctest: +SKIP
+    ((70000, 784, 1), dtype('float32'))
+    """
+    pixels, y, descr = _fetch_openml_arrays("mnist_784", 784, data_home, n_retries, delay)
+    images = pixels.reshape(-1, 28, 28)
+    permutation = None
+    if permute:
+        permutation = check_random_state(random_state).permutation(784)
+        pixels = pixels[:, permutation]
+    X = pixels.reshape(-1, 784, 1) if by == "pixel" else pixels.reshape(-1, 28, 28)
+    if return_X_y:
+        return X, y
+    return Bunch(
+        data=X,
+        target=y,
+        images=images,
+        permutation=permutation,
+        target_names=np.arange(10),
+        DESCR=(
+            f"Sequential MNIST (by {by}{', permuted' if permute else ''}), pixels scaled "
+            f"to [0, 1].\n\n{descr}"
+        ),
+    )
+
+
+_CIFAR10_CLASSES = np.array(
+    ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+)
+
+
+@validate_params(
+    {
+        "grayscale": ["boolean"],
+        "permute": ["boolean"],
+        "data_home": [str, os.PathLike, None],
+        "random_state": ["random_state"],
+        "return_X_y": ["boolean"],
+        "n_retries": [Interval(numbers.Integral, 1, None, closed="left")],
+        "delay": [Interval(numbers.Real, 0, None, closed="neither")],
+    },
+    prefer_skip_nested_validation=True,
+)
+def fetch_sequential_cifar10(
+    *,
+    data_home=None,
+    grayscale=False,
+    permute=False,
+    random_state=0,
+    return_X_y=False,
+    n_retries=3,
+    delay=1.0,
+):
+    """Load CIFAR-10 as pixel sequences (sequential CIFAR-10).
+
+    Downloads ``CIFAR_10`` (version 1, 60000 colour images of 32x32 pixels) from
+    OpenML with :func:`sklearn.datasets.fetch_openml` on first use and caches it under
+    ``data_home``. OpenML stores each image channel-major (the 1024 red values in
+    raster order, then green, then blue); here each step is one pixel in raster order
+    with its 3 channels, scaled to float32 in [0, 1]. With ``grayscale=True`` each step
+    is the luminance ``0.299 R + 0.587 G + 0.114 B`` (ITU-R BT.601). The OpenML copy
+    lists the 50000 training images first, then the 10000 test images.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Cache folder, as in :func:`sklearn.datasets.fetch_openml` (None:
+        ``~/scikit_learn_data``).
+    grayscale : bool, default=False
+        Return one luminance channel instead of RGB.
+    permute : bool, default=False
+        Apply one fixed random permutation to the 1024 pixel positions (the channels of
+        a pixel stay together).
+    random_state : int, RandomState instance or None, default=0
+        Determines the permutation (``check_random_state(random_state).permutation(1024)``)
+        when ``permute`` is True.
+    return_X_y : bool, default=False
+        If True, return ``(X, y)``; otherwise a Bunch.
+    n_retries : int, default=3
+        Retries on HTTP errors, passed to ``fetch_openml``.
+    delay : float, default=1.0
+        Seconds between retries, passed to ``fetch_openml``.
+
+    Returns
+    -------
+    data : Bunch
+        ``data`` (ndarray of shape (60000, 1024, 3), or (60000, 1024, 1) in grayscale,
+        float32 in [0, 1]), ``target`` (ndarray of shape (60000,), int64),
+        ``images`` (ndarray of shape (60000, 32, 32, 3), unpermuted RGB),
+        ``permutation`` (None or ndarray of shape (1024,)), ``target_names`` (the class
+        names) and ``DESCR``.
+    (X, y) : tuple
+        With ``return_X_y=True``.
+
+    References
+    ----------
+    .. [1] A. Krizhevsky, "Learning multiple layers of features from tiny images",
+       technical report, University of Toronto, 2009.
+    .. [2] T. H. Trinh, A. M. Dai, M.-T. Luong and Q. V. Le, "Learning longer-term
+       dependencies in RNNs with auxiliary losses", ICML 2018 (sequential CIFAR-10).
+
+    Examples
+    --------
+    >>> from wcrnn_rc.datasets import fetch_sequential_cifar10
+    >>> X, y = fetch_sequential_cifar10(grayscale=True, return_X_y=True)  # doctest: +SKIP
+    >>> X.shape, X.dtype  # doctest: +SKIP
+    ((60000, 1024, 1), dtype('float32'))
+    """
+    flat, y, descr = _fetch_openml_arrays("CIFAR_10", 3072, data_home, n_retries, delay)
+    # (n, channel, pixel) -> (n, pixel, channel): each step is one pixel's RGB.
+    rgb = np.ascontiguousarray(flat.reshape(-1, 3, 1024).transpose(0, 2, 1))
+    del flat
+    images = rgb.reshape(-1, 32, 32, 3)
+    permutation = None
+    X = rgb
+    if permute:
+        permutation = check_random_state(random_state).permutation(1024)
+        X = X[:, permutation]
+    if grayscale:
+        luma = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        X = (X @ luma)[:, :, None]
+    if return_X_y:
+        return X, y
+    return Bunch(
+        data=X,
+        target=y,
+        images=images,
+        permutation=permutation,
+        target_names=_CIFAR10_CLASSES.copy(),
+        DESCR=(
+            f"Sequential CIFAR-10 ({'grayscale' if grayscale else 'RGB'}"
+            f"{', permuted' if permute else ''}), pixels scaled to [0, 1].\n\n{descr}"
+        ),
+    )
