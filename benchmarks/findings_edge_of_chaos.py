@@ -1,0 +1,268 @@
+"""Edge of chaos: memory, largest Lyapunov exponent and task scores of identity residuals.
+
+Identity residuals (``residual="identity"``, R = lambda I) with N=100 units, swept three
+ways with :func:`wcrnn_rc.sweeps.parameter_sweep`:
+
+- residual_scale lambda in 0.5 .. 1.05 at coupling 0.01;
+- the same scales at coupling 0.1;
+- coupling in 0.001 .. 1 at residual_scale 0.99.
+
+Every cell reports, as mean ± std over network seeds (3 by default, the same seeds in
+every cell): the linear memory capacity and the largest Lyapunov exponent (i.i.d.
+uniform drive; ``parameter_sweep``'s metrics), the held-out accuracy on permuted
+sequential digits (last state, standardised ridge readout) and the held-out NRMSE on
+NARMA10 (one 5000-step series; the task code is in ``findings_baselines.py``). Each
+cell is put in a regime by its mean largest exponent: subcritical below -0.005,
+near-critical within ±0.005, supercritical above 0.005 (per step: a perturbation
+grows or shrinks by less than a factor e over 200 steps, longer than the 64-step
+sequences and the 2N = 200 delays of the memory capacity). An orthogonal residual
+(R = lambda Q, Q Haar-random) on the same grid gives a reference memory capacity and
+exponent.
+
+Run from the repository root::
+
+    python benchmarks/findings_edge_of_chaos.py            # offline data, about 1 minute
+    python benchmarks/findings_edge_of_chaos.py --full --data-home ~/scikit_learn_data
+
+``--full`` replaces permuted sequential digits by psMNIST (10000 training images from
+the first 60000, 2000 test images from the last 10000). It writes
+``benchmarks/results/findings_edge_of_chaos.json`` and ``.png`` (a copy of the figure
+goes to ``docs/results/figures/``).
+"""
+
+import functools
+import shutil
+import time
+
+import numpy as np
+from _common import RESULTS_DIR
+from _findings import finding_parser, markdown_table, mean_std, report
+from findings_baselines import DOCS_FIGURES, DYNAMICS_METRICS, load_task, task_metric
+
+from wcrnn_rc import WCRNNReservoir
+from wcrnn_rc.sweeps import parameter_sweep
+
+NAME = "findings_edge_of_chaos"
+N_UNITS = 100
+THRESHOLD = 0.005
+NRMSE_TOP = 20.0  # the NARMA10 panels stop here
+SCALES = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 1.0, 1.01, 1.02, 1.05)
+COUPLINGS = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+# (label, swept parameter, grid)
+SWEEPS = (
+    ("scale, coupling 0.01", "residual_scale", {"residual_scale": SCALES, "coupling": [0.01]}),
+    ("scale, coupling 0.1", "residual_scale", {"residual_scale": SCALES, "coupling": [0.1]}),
+    ("coupling, scale 0.99", "coupling", {"residual_scale": [0.99], "coupling": COUPLINGS}),
+)
+REGIME_COLOURS = {
+    "subcritical": "tab:blue",
+    "near-critical": "tab:green",
+    "supercritical": "tab:red",
+}
+
+
+def regime(max_lyapunov, threshold=THRESHOLD):
+    """The regime of a network from its largest Lyapunov exponent (per step).
+
+    Parameters
+    ----------
+    max_lyapunov : float
+        Largest Lyapunov exponent.
+    threshold : float, default=THRESHOLD
+        Half-width of the near-critical band around 0.
+
+    Returns
+    -------
+    regime : str
+        ``"subcritical"`` below ``-threshold``, ``"supercritical"`` above ``threshold``,
+        ``"near-critical"`` in between (edges included); ``"undefined"`` for NaN.
+    """
+    if not np.isfinite(max_lyapunov):
+        return "undefined"
+    if max_lyapunov < -threshold:
+        return "subcritical"
+    if max_lyapunov > threshold:
+        return "supercritical"
+    return "near-critical"
+
+
+def state_bound(scale):
+    """Whether the identity residual's states stay bounded: |h_i| <= eps / (1 - lambda)."""
+    if scale < 1:
+        return "bounded"
+    return "marginal" if scale == 1 else "unbounded"
+
+
+def _seed_values(results, metric, n_seeds):
+    return np.array([results[f"seed{j}_{metric}"] for j in range(n_seeds)]).T
+
+
+def _format(values, digits):
+    values = np.asarray(values, dtype=float)
+    if not np.all(np.isfinite(values)):
+        return "diverged"
+    if np.mean(values) >= 100:  # a failed fit: a mean ± std in 3 significant figures
+        return f"{np.mean(values):.3g} ± {np.std(values):.2g}"
+    return mean_std(values, digits=digits)
+
+
+def _shade(ax, regimes):
+    for i, name in enumerate(regimes):
+        if name in REGIME_COLOURS:
+            ax.axvspan(i - 0.5, i + 0.5, color=REGIME_COLOURS[name], alpha=0.12, linewidth=0)
+
+
+def _figure(sweeps, task_label):
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    panels = (
+        ("memory_capacity", "memory capacity"),
+        ("max_lyapunov", "largest Lyapunov exponent"),
+        ("psdigits", task_label),
+        ("narma10", "NARMA10 NRMSE (log)"),
+    )
+    fig, axes = plt.subplots(len(sweeps), len(panels), figsize=(16, 3.4 * len(sweeps)))
+    for row, sweep in zip(axes, sweeps, strict=True):
+        xs = np.arange(len(sweep["values"]))
+        for ax, (metric, title) in zip(row, panels, strict=True):
+            _shade(ax, sweep["regimes"])
+            values = sweep["seeds"][metric]
+            mean, std = np.nanmean(values, axis=1), np.nanstd(values, axis=1)
+            shown = np.ones(len(xs), dtype=bool)
+            if metric == "narma10":  # failed fits reach 1e19: mark them at the top
+                shown = mean <= NRMSE_TOP
+                ax.plot(xs[~shown], np.full((~shown).sum(), NRMSE_TOP), "^", color="tab:red",
+                        label=f"NRMSE > {NRMSE_TOP:g} (off scale)")  # fmt: skip
+            ax.errorbar(xs[shown], mean[shown], yerr=std[shown], marker="o", color="black",
+                        capsize=2, label="identity")  # fmt: skip
+            if metric in sweep["reference"]:
+                ax.plot(xs, sweep["reference"][metric].mean(axis=1), "s--", color="grey",
+                        label="orthogonal (reference)")  # fmt: skip
+            if metric == "max_lyapunov":
+                ax.axhline(0, color="black", linewidth=0.8)
+                for level in (-THRESHOLD, THRESHOLD):
+                    ax.axhline(level, color="black", linewidth=0.6, linestyle=":")
+                ax.set_ylim(max(ax.get_ylim()[0], -0.2), ax.get_ylim()[1])
+            if metric == "narma10":
+                ax.set_yscale("log")
+                ax.set_ylim(0.3, NRMSE_TOP * 1.5)
+                ax.axhline(1, color="black", linewidth=0.6, linestyle=":")
+                if not shown.all():
+                    ax.legend(fontsize=7, loc="upper left")
+            if metric == "psdigits":
+                ax.axhline(0.1, color="black", linewidth=0.6, linestyle=":")
+            ax.set_xticks(xs, [f"{v:g}" for v in sweep["values"]], fontsize=8)
+            ax.set_xlabel(sweep["param"])
+            ax.set_title(f"{title}\n({sweep['label']})", fontsize=9)
+            if metric in ("memory_capacity", "max_lyapunov") and sweep is sweeps[0]:
+                ax.legend(fontsize=7)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    handles = [
+        Patch(color=c, alpha=0.3, label=f"{name} (identity)") for name, c in REGIME_COLOURS.items()
+    ]
+    fig.legend(handles=handles, loc="upper center", ncol=3, fontsize=9, bbox_to_anchor=(0.5, 0.975))
+    fig.suptitle(
+        f"Identity residuals, N={N_UNITS}, mean ± std over seeds; background: the identity "
+        f"network's regime by its largest Lyapunov exponent (near-critical: "
+        f"|lambda_max| <= {THRESHOLD})",
+        y=0.995,
+    )
+    return fig
+
+
+def main(argv=None):
+    """Run the three sweeps; print and write the table and the figure."""
+    args = finding_parser(__doc__).parse_args(argv)
+    started = time.perf_counter()
+    psdigits = load_task("psdigits", full=args.full, data_home=args.data_home)
+    narma = load_task("narma10")
+    task_label = "psMNIST accuracy" if args.full else "psdigits accuracy"
+    metrics = {
+        **DYNAMICS_METRICS,
+        "psdigits": functools.partial(task_metric, task=psdigits),
+        "narma10": functools.partial(task_metric, task=narma),
+    }
+    base = WCRNNReservoir(n_units=N_UNITS, residual="identity", sequence_features="last")
+    reference = WCRNNReservoir(n_units=N_UNITS, residual="orthogonal")
+
+    sweeps, rows, payload_sweeps = [], [], {}
+    for label, param, grid in SWEEPS:
+        results = parameter_sweep(
+            base, grid, metrics=metrics, n_seeds=args.seeds, n_jobs=args.n_jobs, random_state=0
+        )
+        ref = parameter_sweep(
+            reference, grid, metrics=DYNAMICS_METRICS, n_seeds=args.seeds,
+            n_jobs=args.n_jobs, random_state=0,
+        )  # fmt: skip
+        seeds = {m: _seed_values(results, m, args.seeds) for m in metrics}
+        ref_seeds = {m: _seed_values(ref, m, args.seeds) for m in DYNAMICS_METRICS}
+        regimes = [regime(v) for v in results["mean_max_lyapunov"]]
+        values = [p[param] for p in results["params"]]
+        sweeps.append({
+            "label": label, "param": param, "values": values, "regimes": regimes,
+            "seeds": seeds, "reference": ref_seeds,
+        })  # fmt: skip
+        for i, point in enumerate(results["params"]):
+            rows.append([
+                label,
+                f"{point['residual_scale']:g}",
+                f"{point['coupling']:g}",
+                regimes[i],
+                state_bound(point["residual_scale"]),
+                _format(seeds["memory_capacity"][i], 1),
+                _format(seeds["max_lyapunov"][i], 4),
+                _format(seeds["psdigits"][i], 3),
+                _format(seeds["narma10"][i], 3),
+                _format(ref_seeds["memory_capacity"][i], 1),
+                _format(ref_seeds["max_lyapunov"][i], 4),
+            ])  # fmt: skip
+        payload_sweeps[label] = {
+            "params": results["params"],
+            "regimes": regimes,
+            "seed_values": {m: v.tolist() for m, v in seeds.items()},
+            "orthogonal_seed_values": {m: v.tolist() for m, v in ref_seeds.items()},
+            "mean_time_s": results["mean_time"].tolist(),
+        }
+
+    # Where each task peaks, and in which regime.
+    best_rows = []
+    for sweep in sweeps:
+        for metric, better in (("psdigits", np.nanargmax), ("narma10", np.nanargmin)):
+            means = np.nanmean(sweep["seeds"][metric], axis=1)
+            i = int(better(means))
+            best_rows.append([
+                sweep["label"], task_label if metric == "psdigits" else "NARMA10 NRMSE",
+                f"{sweep['param']} = {sweep['values'][i]:g}", f"{means[i]:.3f}",
+                sweep["regimes"][i],
+                f"{np.nanmean(sweep['seeds']['max_lyapunov'][i]):.4f}",
+            ])  # fmt: skip
+    best_headers = ["sweep", "task", "best cell", "score", "regime", "lambda_max"]
+
+    headers = [
+        "sweep", "scale", "coupling", "regime", "states", "MC", "lambda_max",
+        task_label, "NARMA10 NRMSE", "MC orthogonal", "lambda_max orthogonal",
+    ]  # fmt: skip
+    figure = None if args.no_save else _figure(sweeps, task_label)
+    payload = {
+        "n_units": N_UNITS,
+        "threshold": THRESHOLD,
+        "full": args.full,
+        "tasks": {"psdigits": psdigits.description, "narma10": narma.description},
+        "sweeps": payload_sweeps,
+        "best_headers": best_headers,
+        "best_rows": best_rows,
+        "wall_time_s": time.perf_counter() - started,
+    }
+    report(NAME, headers, rows, payload=payload, figure=figure, save=not args.no_save,
+           started=started)  # fmt: skip
+    print("\nBest cell of each task in each sweep:")
+    print(markdown_table(best_headers, best_rows))
+    if figure is not None:
+        DOCS_FIGURES.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(RESULTS_DIR / f"{NAME}.png", DOCS_FIGURES / f"{NAME}.png")
+        print(f"copied the figure to {DOCS_FIGURES / f'{NAME}.png'}")
+
+
+if __name__ == "__main__":
+    main()
