@@ -240,3 +240,13 @@ def test_overflowing_network_raises():
         res.fit(np.zeros((1, 1)))
     with pytest.raises(FloatingPointError, match="overflowed"):
         lyapunov_spectrum(res, n_steps=1000, random_state=0)
+
+
+def test_overflow_inside_the_qr_raises_floating_point_error():
+    # A tanh network whose frame overflows between two QRs: the compiled QR refuses the
+    # non-finite frame with LinAlgError, which must surface as the documented error.
+    res = WCRNNReservoir(n_units=10, residual_scale=30.0, random_state=0)
+    with pytest.warns(UserWarning, match="supercritical"):
+        res.fit(np.zeros((1, 1)))
+    with pytest.raises(FloatingPointError, match="overflowed"):
+        lyapunov_spectrum(res, n_steps=100, random_state=0)

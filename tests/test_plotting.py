@@ -112,6 +112,24 @@ def test_sweep_heatmap_marks_edge_of_chaos():
     assert ax.get_legend() is None
 
 
+def test_sweep_edge_of_chaos_on_a_single_row_or_column():
+    # contour needs a 2 x 2 grid: a one-row sweep marks the crossing as a line instead,
+    # at the linearly interpolated zero of the largest exponent.
+    results = parameter_sweep(
+        WCRNNReservoir(n_units=30, residual="none"),
+        {"coupling": [1.0], "recurrent_gain": [0.5, 3.0]},
+        metrics=["max_lyapunov"], random_state=0,
+    )  # fmt: skip
+    low, high = results["mean_max_lyapunov"]
+    assert low < 0 < high
+    ax = plot_sweep(results, "mean_max_lyapunov", "recurrent_gain", "coupling")
+    (line,) = ax.lines[:1]
+    np.testing.assert_allclose(line.get_xdata(), low / (low - high))
+    ax = plot_sweep(results, "mean_max_lyapunov", "coupling", "recurrent_gain")
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), low / (low - high))
+    assert "edge of chaos" in ax.get_legend().get_texts()[0].get_text()
+
+
 def test_sweep_errors():
     results = parameter_sweep(
         WCRNNReservoir(n_units=5), {"coupling": [0.1, 0.2], "n_units": [5, 6]},

@@ -521,13 +521,6 @@ def main(argv=None):
             args.parser.error(f"--output {args.output}: exists and is not a folder")
     try:
         return args.handler(args)
-    except np.linalg.LinAlgError as error:  # a QR of overflowed tangent vectors
-        print(
-            f"{PROG} {args.command}: error: {error} The states overflowed: lower --scale, "
-            "--coupling or --gain.",
-            file=sys.stderr,
-        )
-        return 1
     except (CommandError, FloatingPointError, ValueError) as error:
         # The library's messages say what was wrong; a traceback would not add to them.
         print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
@@ -594,7 +587,7 @@ class _SweepMetric:
         with _quiet():
             try:
                 return METRICS[self.name](reservoir, random_state)
-            except (FloatingPointError, np.linalg.LinAlgError):  # diverged: a NaN cell
+            except FloatingPointError:  # diverged: a NaN cell
                 return float("nan")
 
 
@@ -938,8 +931,6 @@ def _write_heatmaps(out, results, metrics, args):
     from .plotting import plot_sweep
 
     plt = _pyplot()
-    # contour() needs a 2 x 2 grid at least, so the edge of chaos needs two values of each.
-    edge = "auto" if len(args.scale) > 1 and len(args.coupling) > 1 else False
     names = []
     for name in metrics:
         label, stem, _ = METRIC_NAMES[name]
@@ -948,9 +939,7 @@ def _write_heatmaps(out, results, metrics, args):
         )
         for ax, residual in zip(axes[0], args.residual, strict=True):
             subset = _select(results, residual)
-            plot_sweep(
-                subset, f"mean_{name}", "residual_scale", "coupling", edge_of_chaos=edge, ax=ax
-            )
+            plot_sweep(subset, f"mean_{name}", "residual_scale", "coupling", ax=ax)
             ax.set_title(
                 f"{label}: {residual} residual, {args.units} units, mean of {args.seeds}",
                 fontsize=9,

@@ -271,10 +271,28 @@ def plot_sweep(results, metric, x, y, *, edge_of_chaos="auto", ax=None):
         if "mean_max_lyapunov" not in results:
             raise ValueError("Marking the edge of chaos needs the 'max_lyapunov' metric.")
         lyap_grid = _on_grid(results, "mean_max_lyapunov", x, y, xs, ys)
-        ax.contour(lyap_grid, levels=[0.0], colors="red", linewidths=2)
+        if min(lyap_grid.shape) > 1:
+            ax.contour(lyap_grid, levels=[0.0], colors="red", linewidths=2)
+        else:  # one row or column: contour needs 2 x 2, so mark the crossings as lines
+            line = ax.axvline if lyap_grid.shape[0] == 1 else ax.axhline
+            for position in _zero_crossings(lyap_grid.ravel()):
+                line(position, color="red", linewidth=2)
         ax.plot([], [], color="red", label="edge of chaos ($\\lambda_{max} = 0$)")
         ax.legend(loc="upper right")
     return ax
+
+
+def _zero_crossings(values):
+    """Fractional indices where a 1-D sequence changes sign (linear interpolation)."""
+    crossings = []
+    for i, (a, b) in enumerate(zip(values[:-1], values[1:], strict=True)):
+        if a == 0:
+            crossings.append(float(i))
+        elif a * b < 0:
+            crossings.append(i + a / (a - b))
+    if len(values) and values[-1] == 0:
+        crossings.append(float(len(values) - 1))
+    return crossings
 
 
 def _grid_values(results, name):

@@ -92,7 +92,7 @@ def lyapunov_spectrum(
     See Also
     --------
     max_lyapunov_exponent : The largest exponent alone, at O(N**2) per step.
-    WCRNNReservoir.residual_lyapunov_exponents_ : The theory, ``log|eig R|``.
+    wcrnn_rc.WCRNNReservoir.residual_lyapunov_exponents_ : The theory, ``log|eig R|``.
 
     Notes
     -----
@@ -143,28 +143,32 @@ def lyapunov_spectrum(
     frame0 = np.linalg.qr(rng.standard_normal((k, n_units)).T)[0].T.copy()
     input_t, bias, operands, activation = res._kernel_arguments(np.float64, batched=False)
     every = 0 if reorthonormalize_every == "auto" else reorthonormalize_every
+    overflow = FloatingPointError(
+        "The Lyapunov computation overflowed: the states or tangent vectors became "
+        "infinite. Lower the residual scale, coupling or input scaling."
+    )
     with blas_threads_for(k * n_units**2, _SINGLE_THREAD_MAX_WORK), np.errstate(divide="ignore"):
-        log_growth, last_state, _ = _kernels.lyapunov_qr(
-            drive,
-            input_t,
-            bias,
-            np.zeros((1, n_units)),
-            *operands,
-            float(res.coupling),
-            activation,
-            frame0,
-            washout,
-            every,
-            _MAX_LOG_SPREAD,
-            _MAX_INTERVAL,
-        )
+        try:
+            log_growth, last_state, _ = _kernels.lyapunov_qr(
+                drive,
+                input_t,
+                bias,
+                np.zeros((1, n_units)),
+                *operands,
+                float(res.coupling),
+                activation,
+                frame0,
+                washout,
+                every,
+                _MAX_LOG_SPREAD,
+                _MAX_INTERVAL,
+            )
+        except np.linalg.LinAlgError as exc:  # numba's QR refuses a non-finite frame
+            raise overflow from exc
     exponents = log_growth / n_steps
     # Non-finite states persist, so the last state tells whether any step overflowed.
     if not np.all(np.isfinite(last_state)) or np.isnan(exponents).any():
-        raise FloatingPointError(
-            "The Lyapunov computation overflowed: the states or tangent vectors became "
-            "infinite. Lower the residual scale, coupling or input scaling."
-        )
+        raise overflow
     return np.sort(exponents)[::-1]
 
 
