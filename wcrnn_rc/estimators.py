@@ -271,7 +271,7 @@ class WCRNNRegressor(RegressorMixin, _WCRNNEstimator):
         The fitted readout.
     n_features_in_ : int
         Number of input features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when X has string feature names.
     lyapunov_exponents_, residual_lyapunov_exponents_, memory_capacity_, \
 memory_curve_ :
@@ -358,7 +358,7 @@ class WCRNNClassifier(ClassifierMixin, _WCRNNEstimator):
         Class labels.
     n_features_in_ : int
         Number of input features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when X has string feature names.
     lyapunov_exponents_, residual_lyapunov_exponents_, memory_capacity_, \
 memory_curve_ :

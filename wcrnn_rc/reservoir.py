@@ -45,7 +45,21 @@ _MAX_FUSED_FEATURES = 16
 
 
 class SupercriticalResidualWarning(UserWarning):
-    """A linear residual has spectral radius above 1, so states can grow without bound."""
+    """A linear residual has spectral radius above 1, so states can grow without bound.
+
+    :class:`WCRNNReservoir` issues it in ``fit``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from wcrnn_rc import SupercriticalResidualWarning, WCRNNReservoir
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = WCRNNReservoir(n_units=4, residual_scale=1.1).fit(np.zeros((5, 1)))
+    >>> any(w.category is SupercriticalResidualWarning for w in caught)
+    True
+    """
 
 
 # --------------------------------------------------------------------------------------
@@ -221,7 +235,7 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     activation : {"tanh", "relu", "identity"}, default="tanh"
         Activation f of the non-linear branch.
     recurrent_gain : float, default=1.0
-        Approximate spectral radius of W, see :func:`recurrent_weight_matrix`.
+        Approximate spectral radius of W, see :func:`~wcrnn_rc.reservoir.recurrent_weight_matrix`.
     density : float, default=1.0
         Fraction of non-zero entries of W. At or below 0.1 for one series, or 0.02
         for a batch of sequences, the kernels use a sparse (CSR) product.
@@ -249,13 +263,13 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         The built residual, with ``eigenvalues_`` and ``spectral_radius_``.
     recurrent_weights_ : ndarray of shape (n_units, n_units)
         W.
-    input_weights_ : ndarray of shape (n_units, n_features_in_)
+    input_weights_ : ndarray of shape (n_units, `n_features_in_`)
         U.
     bias_ : ndarray of shape (n_units,)
         b.
     n_features_in_ : int
         Number of input features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when X has string feature names.
     residual_lyapunov_exponents_ : ndarray of shape (n_units,)
         The theory: ``log|eig R|``, largest first (for the ``tanh`` residual, of its

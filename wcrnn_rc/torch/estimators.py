@@ -462,7 +462,7 @@ _SHARED_ATTRIBUTES = """
         Its monitored loss.
     n_features_in_ : int
         Number of input features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when X has string feature names."""
 
 

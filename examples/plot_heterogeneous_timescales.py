@@ -1,0 +1,103 @@
+"""
+Heterogeneous timescales
+========================
+
+A diagonal residual ``R = diag(exp(-1 / tau_i))`` gives unit ``i`` its own memory
+timescale ``tau_i`` (in steps): left alone, its state decays as ``exp(-t / tau_i)``.
+:class:`~wcrnn_rc.residuals.HeterogeneousResidual` spreads the ``tau_i`` log-uniformly
+over a range, so one network holds the input on many timescales at once, as cortical
+circuits are thought to. Its Lyapunov exponents are ``-1 / tau_i``.
+
+The alternative is one timescale for every unit (the identity residual, a leaky ESN),
+which must be tuned to the task. This example compares the two on targets that need
+both fast and slow memory.
+"""
+
+# %%
+# One pulse, many decays
+# ----------------------
+# Feed a single input pulse and follow the difference it makes to each unit's state
+# (against the same network without the pulse): every unit forgets at its own rate.
+# The small, slow tails of the fast units are the weak coupling at work: the random
+# branch leaks a little of the slow units' memory into them.
+
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.linear_model import Ridge
+from sklearn.metrics import r2_score
+
+from wcrnn_rc import WCRNNRegressor, WCRNNReservoir
+from wcrnn_rc.residuals import HeterogeneousResidual
+
+n_units = 30
+hetero = WCRNNReservoir(
+    n_units=n_units,
+    residual=HeterogeneousResidual(timescales=(1, 100)),
+    coupling=0.01,
+    random_state=0,
+)
+pulse = np.zeros((300, 1))
+pulse[0] = 1.0
+hetero.fit(pulse)
+response = np.abs(hetero.run(pulse) - hetero.run(np.zeros_like(pulse)))
+
+fig, ax = plt.subplots(figsize=(6, 4))
+taus = hetero.residual_.timescales_
+for i in [0, 10, 20, 29]:
+    ax.semilogy(response[:, i] / response[0, i], label=f"unit {i}: tau = {taus[i]:.0f} steps")
+ax.set_ylim(1e-4, 2)
+ax.set_xlabel("steps after the pulse")
+ax.set_ylabel("|state change| (relative)")
+ax.legend(loc="upper right", fontsize=8)
+fig.tight_layout()
+
+# %%
+# Targets on six timescales
+# -------------------------
+# The input is i.i.d. uniform; the targets are its moving averages over the last 1
+# (the input itself), 3, 10, 30, 100 and 300 steps, all read from the same states by
+# one ridge readout (a 2-D ``y`` gives one output per column). The first 5000 steps
+# train, the rest test.
+
+rng = np.random.default_rng(0)
+windows = [1, 3, 10, 30, 100, 300]
+u = rng.uniform(-1, 1, size=8600)
+targets = np.column_stack([np.convolve(u, np.ones(w) / w)[: len(u)] for w in windows])
+X, Y = u[600:, None], targets[600:]
+train, test = slice(0, 5000), slice(5000, None)
+
+
+def identity_network(lam):
+    return WCRNNReservoir(
+        n_units=n_units, residual="identity", residual_scale=lam, coupling=0.01, random_state=0
+    )
+
+
+networks = {
+    "identity, lambda = 0.7 (tau 3)": identity_network(0.7),
+    "identity, lambda = 0.9 (tau 9.5)": identity_network(0.9),
+    "identity, lambda = 0.99 (tau 100)": identity_network(0.99),
+    "heterogeneous, tau 1 to 100": hetero,
+}
+fig, ax = plt.subplots(figsize=(6.5, 4.2))
+for label, reservoir in networks.items():
+    model = WCRNNRegressor(reservoir, Ridge(alpha=1e-6), washout=300).fit(X[train], Y[train])
+    scores = r2_score(Y[test], model.predict(X)[test], multioutput="raw_values")
+    style = "k-" if reservoir is hetero else "-"
+    ax.plot(windows, scores, style, marker="o", label=label)
+    print(f"{label:>34}: " + "  ".join(f"{s:.2f}" for s in scores))
+ax.set_xscale("log")
+ax.set_xticks(windows, [str(w) for w in windows])
+ax.minorticks_off()
+ax.set_xlabel("moving-average window (steps)")
+ax.set_ylabel("test $R^2$")
+ax.set_ylim(0, 1.02)
+ax.legend(loc="lower left", fontsize=8)
+fig.tight_layout()
+
+# %%
+# Each identity network does well near its own timescale and fails away from it: at
+# ``lambda = 0.7`` the long averages are lost, at 0.99 the short ones are blurred.
+# The heterogeneous network, with the same number of units and no tuning, scores
+# well on all six. (With stronger coupling the random branch mixes the units and
+# the advantage shrinks; try ``coupling=0.05``.)

@@ -1,0 +1,76 @@
+"""
+Memory curves by residual family
+================================
+
+The linear memory capacity (Jaeger, 2001) asks how much of its past input a network's
+state still holds. Drive the network with i.i.d. input ``u_t``, train one linear
+readout per delay ``k`` to output ``u_{t-k}``, and score each on held-out steps by its
+squared correlation ``MC_k``. The memory capacity is ``MC = sum_k MC_k``, and for any
+network of ``N`` units ``MC <= N``.
+
+In a WCRNN the residual map decides where that capacity goes. This example draws the
+memory curve ``MC_k`` of each residual family at the same size, scale and coupling
+with :func:`~wcrnn_rc.plotting.plot_memory_curve` (which calls
+:func:`~wcrnn_rc.analysis.memory_capacity`, all delays from one factorisation).
+"""
+
+# %%
+# Six residuals, one plot
+# -----------------------
+# All networks have 50 units, coupling 0.05 and (where it applies) a residual scale of
+# 0.95, a memory timescale of ``-1 / log(0.95)``, about 20 steps. The band spans three
+# random networks per family.
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from wcrnn_rc import WCRNNReservoir
+from wcrnn_rc.plotting import plot_memory_curve
+
+n_units = 50
+families = ["rotational", "orthogonal", "identity", "heterogeneous", "tanh", "none"]
+models = {
+    name: WCRNNReservoir(
+        n_units=n_units,
+        residual=name,
+        residual_scale=0.95,
+        coupling=1.0 if name == "none" else 0.05,  # "none" with coupling 1: a plain ESN
+        random_state=0,
+    )
+    for name in families
+}
+fig, ax = plt.subplots(figsize=(7, 4.5))
+plot_memory_curve(models, n_seeds=3, max_delay=80, ax=ax)
+ax.set_title(f"Memory curves, N = {n_units} (legend: MC, at most {n_units})")
+fig.tight_layout()
+
+# %%
+# What the curves say
+# -------------------
+# - **Rotational**: with the default angles spread evenly over (0, pi), the 25
+#   rotation blocks act like a sliding Fourier basis: the state holds the last ``N``
+#   inputs almost exactly, so ``MC_k`` stays near 1 up to ``k = N`` and then drops at
+#   once. It reaches nearly ``MC = N``.
+# - **Orthogonal**: the same moduli (0.95) with Haar-random phases, which cluster and
+#   leave gaps; recall starts to fail before ``k = N`` and fades out beyond it.
+# - **Identity**: every unit has the same residual eigenvalue, and only the weakly
+#   coupled branch tells the units apart. Linearised, the network's eigenvalues are
+#   ``0.95 + eps * eig(W)``, crowded in a disc of radius about ``eps = 0.05`` around
+#   0.95; modes with nearly equal eigenvalues carry nearly the same trace of the
+#   input, so the readouts can separate only a couple of delays: ``MC`` of about 2.
+# - **Heterogeneous** timescales (``tau`` from 1 to 100 steps) give each unit its own
+#   decay rate, but decaying exponentials with nearby rates are nearly collinear, so
+#   the readouts cannot separate individual delays either. Their strength is
+#   elsewhere: features on many timescales at once (see
+#   :ref:`sphx_glr_auto_examples_plot_heterogeneous_timescales.py`).
+# - **tanh**, the non-linear residual, linearises to the identity at small states and
+#   behaves like it.
+# - **none** (a plain ESN with coupling 1) has a random recurrent matrix with
+#   eigenvalues spread over a disc, so its units hold different traces, but they fade
+#   within about 10 steps.
+#
+# The totals against the bound:
+
+for name, res in models.items():
+    mc = res.fit(np.zeros((1, 1))).memory_capacity_
+    print(f"{name:>13}: MC = {mc:5.1f} of at most {n_units}")
