@@ -12,7 +12,7 @@ def test_readme_python_example_runs():
     assert blocks, "README has no python example"
     namespace = {}
     exec(compile(blocks[0], "README.md", "exec"), namespace)
-    assert namespace["search"].best_score_ > 0.9
+    assert namespace["search"].best_score_ > 0.85  # chance is 0.1; measured 0.923
 
 
 def test_ci_runs_readme_test_command():
