@@ -8,6 +8,8 @@ adds computation. The estimators here are scikit-learn compatible.
 - :mod:`wcrnn_rc.analysis`: Lyapunov spectra and memory capacity;
 - :mod:`wcrnn_rc.sweeps`: parallel parameter sweeps (joblib, dask) and dynamics scorers;
 - :mod:`wcrnn_rc.plotting`: memory curves, spectra, eigenvalues, sweep heatmaps;
+- :mod:`wcrnn_rc.datasets`: benchmark tasks and sequential digits, MNIST and CIFAR-10;
+- :mod:`wcrnn_rc.cli`: the ``wcrnn-rc`` command line (``wcrnn-rc demo``);
 - :mod:`wcrnn_rc.torch`: the optional PyTorch backend (``pip install 'wcrnn-rc[torch]'``).
 """
 
