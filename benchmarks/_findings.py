@@ -11,13 +11,21 @@ machine does other work.
 """
 
 import argparse
+import shutil
 import time
+from pathlib import Path
 
 import matplotlib
 import numpy as np
 from _common import RESULTS_DIR, format_table, write_results
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 matplotlib.use("Agg")
+
+# The results pages embed a copy of each figure: Sphinx only reads files inside docs/.
+DOCS_FIGURES = Path(__file__).resolve().parent.parent / "docs" / "results" / "figures"
 
 
 def finding_parser(doc):
@@ -72,7 +80,8 @@ def report(name, headers, rows, *, payload, figure=None, save=True, started=None
     payload : dict
         Everything measured, for the JSON record.
     figure : matplotlib.figure.Figure, default=None
-        Saved as ``results/<name>.png`` (150 dpi).
+        Saved as ``results/<name>.png`` (150 dpi) and copied to
+        ``docs/results/figures/`` for the results page.
     save : bool, default=True
         False prints only.
     started : float, default=None
@@ -91,4 +100,17 @@ def report(name, headers, rows, *, payload, figure=None, save=True, started=None
     if figure is not None:
         png = RESULTS_DIR / f"{name}.png"
         figure.savefig(png, dpi=150, bbox_inches="tight")
-        print(f"wrote {png}")
+        DOCS_FIGURES.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(png, DOCS_FIGURES / png.name)
+        print(f"wrote {png} and its copy in {DOCS_FIGURES}")
+
+
+def nrmse(y_true, y_pred):
+    """Root mean squared error over the standard deviation of the target."""
+    return float(np.sqrt(np.mean((y_pred - y_true) ** 2)) / np.std(y_true))
+
+
+def ridge_predict(states, y, alpha, fit_rows, predict_rows):
+    """Standardised ridge readout fitted on ``fit_rows``, predicting ``predict_rows``."""
+    model = make_pipeline(StandardScaler(), Ridge(alpha=alpha))
+    return model.fit(states[fit_rows], y[fit_rows]).predict(states[predict_rows])

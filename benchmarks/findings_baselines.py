@@ -54,16 +54,13 @@ and ``.png`` (a copy of the figure goes to ``docs/results/figures/``). The task 
 is shared with ``findings_edge_of_chaos.py``.
 """
 
-import shutil
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
-from _common import RESULTS_DIR
-from _findings import finding_parser, markdown_table, mean_std, report
+from _findings import finding_parser, markdown_table, mean_std, nrmse, report, ridge_predict
 from joblib import Parallel, delayed
-from sklearn.linear_model import Ridge, RidgeClassifierCV, RidgeCV
+from sklearn.linear_model import RidgeClassifierCV, RidgeCV
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -83,7 +80,6 @@ from wcrnn_rc.datasets import (
 from wcrnn_rc.sweeps import parameter_sweep
 
 NAME = "findings_baselines"
-DOCS_FIGURES = Path(__file__).resolve().parent.parent / "docs" / "results" / "figures"
 N_UNITS = 100
 # Ridge penalties: leave-one-out (RidgeCV's GCV) for sequence tasks, a validation block
 # for the series (leave-one-out on a time series leaks neighbouring steps).
@@ -205,11 +201,6 @@ def _stratified_split(y):
     return train_test_split(indices, test_size=0.25, random_state=0, stratify=y)
 
 
-def nrmse(y_true, y_pred):
-    """Root mean squared error over the standard deviation of the target."""
-    return float(np.sqrt(np.mean((y_pred - y_true) ** 2)) / np.std(y_true))
-
-
 def mean_r2(y_true, y_pred):
     """R^2 per target column, averaged (1 - MSE / variance)."""
     y_true = y_true.reshape(len(y_true), -1)
@@ -249,12 +240,6 @@ def _sequence_scores(train_features, test_features, task, validate):
     return scores
 
 
-def _ridge_predict(states, y, alpha, fit_rows, predict_rows):
-    model = make_pipeline(StandardScaler(), Ridge(alpha=alpha))
-    model.fit(states[fit_rows], y[fit_rows])
-    return model.predict(states[predict_rows])
-
-
 def _series_scores(states, task):
     """Alpha chosen on the validation block, then refitted on all training steps."""
     metric, greater_is_better = series_metric(task)
@@ -264,11 +249,11 @@ def _series_scores(states, task):
     fit_test = slice(SERIES_WASHOUT, SERIES_TEST_START)
     test = slice(SERIES_TEST_START, len(y))
     val_scores = np.array(
-        [metric(y[val], _ridge_predict(states, y, a, fit_val, val)) for a in SERIES_ALPHAS]
+        [metric(y[val], ridge_predict(states, y, a, fit_val, val)) for a in SERIES_ALPHAS]
     )
     val_scores[~np.isfinite(val_scores)] = -np.inf if greater_is_better else np.inf
     best = np.argmax(val_scores) if greater_is_better else np.argmin(val_scores)
-    prediction = _ridge_predict(states, y, SERIES_ALPHAS[best], fit_test, test)
+    prediction = ridge_predict(states, y, SERIES_ALPHAS[best], fit_test, test)
     return {"val": float(val_scores[best]), "test": metric(y[test], prediction)}
 
 
@@ -617,10 +602,6 @@ def main(argv=None):
     print(markdown_table(payload["dynamics_headers"], dynamics_rows))
     print("\nAside: last state against mean state as the sequence features (defaults):")
     print(markdown_table(aside_headers, aside_rows))
-    if figure is not None:
-        DOCS_FIGURES.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(RESULTS_DIR / f"{NAME}.png", DOCS_FIGURES / f"{NAME}.png")
-        print(f"copied the figure to {DOCS_FIGURES / f'{NAME}.png'}")
 
 
 if __name__ == "__main__":

@@ -31,13 +31,11 @@ goes to ``docs/results/figures/``).
 """
 
 import functools
-import shutil
 import time
 
 import numpy as np
-from _common import RESULTS_DIR
 from _findings import finding_parser, markdown_table, mean_std, report
-from findings_baselines import DOCS_FIGURES, DYNAMICS_METRICS, load_task, task_metric
+from findings_baselines import DYNAMICS_METRICS, load_task, task_metric
 
 from wcrnn_rc import WCRNNReservoir
 from wcrnn_rc.sweeps import parameter_sweep
@@ -258,10 +256,6 @@ def main(argv=None):
            started=started)  # fmt: skip
     print("\nBest cell of each task in each sweep:")
     print(markdown_table(best_headers, best_rows))
-    if figure is not None:
-        DOCS_FIGURES.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(RESULTS_DIR / f"{NAME}.png", DOCS_FIGURES / f"{NAME}.png")
-        print(f"copied the figure to {DOCS_FIGURES / f'{NAME}.png'}")
 
 
 if __name__ == "__main__":

@@ -36,17 +36,11 @@ command line). It writes ``benchmarks/results/findings_heterogeneous_memory.json
 ``.png`` (a copy of the figure goes to ``docs/results/figures/``).
 """
 
-import shutil
 import time
-from pathlib import Path
 
 import numpy as np
-from _common import RESULTS_DIR
-from _findings import finding_parser, markdown_table, mean_std, report
+from _findings import finding_parser, markdown_table, mean_std, report, ridge_predict
 from joblib import Parallel, delayed
-from sklearn.linear_model import Ridge
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from wcrnn_rc import WCRNNReservoir
@@ -55,7 +49,6 @@ from wcrnn_rc.datasets import make_delay_task
 from wcrnn_rc.residuals import HeterogeneousResidual
 
 NAME = "findings_heterogeneous_memory"
-DOCS_FIGURES = Path(__file__).resolve().parent.parent / "docs" / "results" / "figures"
 N_UNITS = 100
 DELAYS = (1, 2, 5, 10, 20, 50, 100)
 TIMESCALES = (1.0, 100.0)
@@ -127,8 +120,7 @@ def r2_columns(y_true, y_pred):
 
 
 def _ridge(states, Y, alpha, fit_rows, predict_rows):
-    model = make_pipeline(StandardScaler(), Ridge(alpha=alpha))
-    prediction = model.fit(states[fit_rows], Y[fit_rows]).predict(states[predict_rows])
+    prediction = ridge_predict(states, Y, alpha, fit_rows, predict_rows)
     return prediction.reshape(len(prediction), -1)  # Ridge drops a single target column
 
 
@@ -322,10 +314,6 @@ def main(argv=None):
     )
     print("\nCoupling sweep (same coupling for every residual), mean ± std over seeds:")
     print(markdown_table(sweep_headers, sweep_rows))
-    if figure is not None:
-        DOCS_FIGURES.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(RESULTS_DIR / f"{NAME}.png", DOCS_FIGURES / f"{NAME}.png")
-        print(f"copied the figure to {DOCS_FIGURES / f'{NAME}.png'}")
 
 
 if __name__ == "__main__":

@@ -38,16 +38,13 @@ from the first 60000, 2000 test images from the last 10000). It writes
 figure goes to ``docs/results/figures/``).
 """
 
-import shutil
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
-from _common import RESULTS_DIR
-from _findings import finding_parser, mean_std, report
+from _findings import finding_parser, mean_std, nrmse, report, ridge_predict
 from joblib import Parallel, delayed
-from sklearn.linear_model import Ridge, RidgeClassifierCV
+from sklearn.linear_model import RidgeClassifierCV
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -59,7 +56,6 @@ from wcrnn_rc.analysis import lyapunov_spectrum, memory_capacity
 from wcrnn_rc.datasets import fetch_sequential_mnist, load_sequential_digits, make_narma
 
 NAME = "findings_nonlinear_residuals"
-DOCS_FIGURES = Path(__file__).resolve().parent.parent / "docs" / "results" / "figures"
 N_UNITS = 100
 COUPLINGS = (0.01, 0.1)
 SCALES = (0.9, 0.95, 0.99, 1.0, 1.02, 1.05, 1.1, 1.2)
@@ -109,16 +105,6 @@ def load_tasks(*, full=False, data_home=None):
     )
 
 
-def nrmse(y_true, y_pred):
-    """Root mean squared error over the standard deviation of the target."""
-    return float(np.sqrt(np.mean((y_pred - y_true) ** 2)) / np.std(y_true))
-
-
-def _ridge_predict(states, y, alpha, fit_rows, predict_rows):
-    model = make_pipeline(StandardScaler(), Ridge(alpha=alpha))
-    return model.fit(states[fit_rows], y[fit_rows]).predict(states[predict_rows])
-
-
 def narma_nrmse(reservoir, task):
     """Held-out NRMSE on NARMA10, alpha chosen on the validation block."""
     states = reservoir.fit(task.X).transform(task.X)
@@ -128,13 +114,13 @@ def narma_nrmse(reservoir, task):
     val_scores = []
     for alpha in SERIES_ALPHAS:
         try:
-            val_scores.append(nrmse(y[val], _ridge_predict(states, y, alpha, fit_val, val)))
+            val_scores.append(nrmse(y[val], ridge_predict(states, y, alpha, fit_val, val)))
         except FAILURES:  # this alpha cannot fit the states
             val_scores.append(np.inf)
     val_scores = np.where(np.isfinite(val_scores), val_scores, np.inf)
     alpha = SERIES_ALPHAS[int(np.argmin(val_scores))]
     fit_test, test = slice(SERIES_WASHOUT, SERIES_TEST_START), slice(SERIES_TEST_START, None)
-    return nrmse(y[test], _ridge_predict(states, y, alpha, fit_test, test))
+    return nrmse(y[test], ridge_predict(states, y, alpha, fit_test, test))
 
 
 def digits_accuracy(reservoir, task):
@@ -348,10 +334,6 @@ def main(argv=None):
     report(
         NAME, headers, rows, payload=payload, figure=figure, save=not args.no_save, started=started
     )
-    if figure is not None:
-        DOCS_FIGURES.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(RESULTS_DIR / f"{NAME}.png", DOCS_FIGURES / f"{NAME}.png")
-        print(f"copied the figure to {DOCS_FIGURES / f'{NAME}.png'}")
 
 
 if __name__ == "__main__":

@@ -38,13 +38,10 @@ last 10000). It writes ``benchmarks/results/findings_spectral_bias.json`` and ``
 (a copy of the figure goes to ``docs/results/figures/``).
 """
 
-import shutil
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
-from _common import RESULTS_DIR
 from _findings import finding_parser, markdown_table, mean_std, report
 from sklearn.linear_model import RidgeClassifierCV
 from sklearn.model_selection import train_test_split
@@ -59,7 +56,6 @@ from wcrnn_rc.residuals import RotationalResidual
 from wcrnn_rc.sweeps import parameter_sweep
 
 NAME = "findings_spectral_bias"
-DOCS_FIGURES = Path(__file__).resolve().parent.parent / "docs" / "results" / "figures"
 N_UNITS = 100
 COUPLING = 0.05
 SCALES = (0.99, 0.9)
@@ -407,10 +403,6 @@ def main(argv=None):
     )
     print("\nData angles against the best other rotation (mean accuracy):")
     print(markdown_table(gap_headers, gap_rows))
-    if figure is not None:
-        DOCS_FIGURES.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(RESULTS_DIR / f"{NAME}.png", DOCS_FIGURES / f"{NAME}.png")
-        print(f"copied the figure to {DOCS_FIGURES / f'{NAME}.png'}")
 
 
 if __name__ == "__main__":

@@ -218,3 +218,18 @@ def test_targets_built_in_blocks_give_the_same_curve(monkeypatch):
     np.testing.assert_allclose(
         memory_capacity(res, return_curve=True, random_state=0)[1], whole, rtol=1e-12
     )
+
+
+def test_thinly_spread_memory_needs_longer_runs_as_documented():
+    # The Notes of memory_capacity: a weakly coupled identity residual's capacity is
+    # spread over many poorly recalled delays, so 2000 steps give far less than 10000;
+    # a rotational residual's is not, and the two lengths agree.
+    def mc(residual, n_steps):
+        res = WCRNNReservoir(
+            n_units=100, residual=residual, residual_scale=0.95, coupling=0.01, random_state=0
+        )
+        return memory_capacity(res, n_steps=n_steps, random_state=0)
+
+    assert mc("identity", 2000) < 0.5 * mc("identity", 10000)
+    rotational_short, rotational_long = mc("rotational", 2000), mc("rotational", 10000)
+    assert abs(rotational_short - rotational_long) < 0.02 * rotational_long

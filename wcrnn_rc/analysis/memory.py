@@ -106,6 +106,14 @@ def memory_capacity(
     N-dimensional state space); on held-out steps each useless readout adds about
     ``1 / n_test`` of sampling noise.
 
+    The held-out estimate is biased low where the memory is spread thinly: many delays
+    each recalled with a small R^2, which overfitting on the training steps hides. For
+    100 units at coupling 0.01, 2000 steps give a quarter to a half of what 10000 give
+    with an identity residual at scale 0.95 (1.0 against 4.4) or a heterogeneous one
+    (4.5 against 9.3), while a rotational residual at scale 0.95, whose delays are each
+    recalled well, gives 89 at both. Compare such networks at a larger ``n_steps``, the
+    same for all.
+
     Examples
     --------
     >>> from wcrnn_rc import WCRNNReservoir
