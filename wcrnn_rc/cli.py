@@ -101,7 +101,7 @@ dynamics tools and the benchmarks. Every command prints a table; --seed fixes ev
 random draw and --output DIR receives CSV tables and PNG figures.
 
 start here:
-  wcrnn-rc demo                 the main job, offline, in about a minute
+  wcrnn-rc demo                 the main job, offline, in under half a minute
   wcrnn-rc COMMAND --help       a command's options
 
 exit status: 0 success, 1 the work failed (message on stderr), 2 usage error"""
