@@ -62,13 +62,12 @@ from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed, parallel_config
-from sklearn.utils import check_random_state
 
 from . import __version__
 from .analysis import lyapunov_spectrum, memory_capacity
 from .reservoir import _ACTIVATIONS, SupercriticalResidualWarning, WCRNNReservoir
 from .residuals import RESIDUAL_NAMES
-from .sweeps import METRICS, parameter_sweep
+from .sweeps import METRICS, draw_seeds, parameter_sweep
 
 __all__ = ["build_parser", "main"]
 
@@ -535,12 +534,6 @@ def main(argv=None):
 # --------------------------------------------------------------------------------------
 
 
-def _network_seeds(seed, n_networks):
-    # The seeds parameter_sweep draws from random_state=seed: network j here is network
-    # j of a sweep, so the commands agree with each other.
-    return check_random_state(seed).randint(np.iinfo(np.int32).max, size=n_networks)
-
-
 def _reservoir(args, **params):
     """The reservoir of the command's options; ``params`` override them."""
     base = {"n_units": args.units, "activation": args.activation, "recurrent_gain": args.gain}
@@ -690,7 +683,7 @@ def _memory_of_network(args, seed):
 def _run_memory(args):
     """``wcrnn-rc memory``: print the memory curve's first delays and MC; write files."""
     out = _output_dir(args)
-    seeds = _network_seeds(args.seed, args.seeds)
+    seeds = draw_seeds(args.seed, args.seeds)
     runs = _parallel_runs(_memory_of_network, args, seeds)
     capacities = np.array([mc for mc, _ in runs])
     curves = np.array([curve for _, curve in runs])
@@ -747,7 +740,7 @@ def _run_lyapunov(args):
     if args.exponents is not None and args.exponents > args.units:
         args.parser.error(f"--exponents {args.exponents} exceeds --units {args.units}")
     out = _output_dir(args)
-    seeds = _network_seeds(args.seed, args.seeds)
+    seeds = draw_seeds(args.seed, args.seeds)
     runs = _parallel_runs(_spectrum_of_network, args, seeds)
     numeric = np.array([spectrum for _, spectrum in runs])
     mean = numeric.mean(axis=0)
@@ -1044,7 +1037,7 @@ def _demo_best(args, out, results):
     """Stage 2: the best grid point's network 0, its memory curve and spectrum vs theory."""
     index, subcritical = _best_point(results)
     params = results["params"][index]
-    seed = int(_network_seeds(args.seed, args.seeds)[0])
+    seed = int(draw_seeds(args.seed, args.seeds)[0])
     rule = "highest mean MC among grid points with mean lambda_max < 0"
     if not subcritical:
         rule = "no grid point has lambda_max < 0: highest mean MC overall"

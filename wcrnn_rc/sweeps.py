@@ -28,7 +28,7 @@ from .analysis._common import find_reservoir, fitted_reservoir, single_blas_thre
 from .estimators import _WCRNNEstimator
 from .reservoir import WCRNNReservoir
 
-__all__ = ["edge_of_chaos_scorer", "memory_capacity_scorer", "parameter_sweep"]
+__all__ = ["draw_seeds", "edge_of_chaos_scorer", "memory_capacity_scorer", "parameter_sweep"]
 
 
 def _memory_capacity_metric(reservoir, random_state):
@@ -251,7 +251,7 @@ def parameter_sweep(
     if not metric_functions and y is None:
         raise ValueError("Nothing to compute: give metrics, or X and y to score.")
     points = list(ParameterGrid(param_grid))
-    seeds = check_random_state(random_state).randint(np.iinfo(np.int32).max, size=n_seeds)
+    seeds = draw_seeds(random_state, n_seeds)
 
     tasks = [
         delayed(_evaluate)(estimator, params, seed, X, y, metric_functions, scoring, cv)
@@ -266,6 +266,35 @@ def parameter_sweep(
     )
     outputs = list(_progress(parallel(tasks), len(tasks), use_bar))
     return _collect(points, n_seeds, outputs)
+
+
+def draw_seeds(random_state, n_seeds):
+    """The network seeds a sweep uses, drawn up front from ``random_state``.
+
+    Seed j is the ``random_state`` of network j at every grid point, so another tool
+    (the command line's ``memory`` and ``lyapunov``) can rebuild a sweep's network j.
+
+    Parameters
+    ----------
+    random_state : int, RandomState instance or None
+        As passed to :func:`parameter_sweep`.
+    n_seeds : int
+        Number of seeds.
+
+    Returns
+    -------
+    seeds : ndarray of shape (n_seeds,)
+        Integers in ``[0, 2**31 - 1)``.
+
+    Examples
+    --------
+    >>> from wcrnn_rc.sweeps import draw_seeds
+    >>> draw_seeds(0, 3).shape
+    (3,)
+    >>> bool((draw_seeds(0, 3) == draw_seeds(0, 3)).all())
+    True
+    """
+    return check_random_state(random_state).randint(np.iinfo(np.int32).max, size=n_seeds)
 
 
 def _tqdm_available():
