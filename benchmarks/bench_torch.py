@@ -36,12 +36,11 @@ import matplotlib
 import numpy as np
 import torch
 from _common import RESULTS_DIR, format_table, machine_info, machine_line, write_results
-from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from torch import nn
 
 from wcrnn_rc import WCRNNClassifier, WCRNNReservoir
-from wcrnn_rc.datasets import make_adding_problem
+from wcrnn_rc.datasets import fetch_sequential_mnist, load_sequential_digits, make_adding_problem
 from wcrnn_rc.torch import WCRNNTorchClassifier, WCRNNTorchRegressor, weakly_coupled_init_
 
 matplotlib.use("Agg")
@@ -73,32 +72,23 @@ ADDING_TARGET_MSE = 0.05
 
 def permuted_digits():
     """Digits as permuted 64-step sequences of one feature in [0, 1]; a fixed split."""
-    digits = load_digits()
-    order = np.random.default_rng(SEED).permutation(64)
-    X = (digits.data / 16.0)[:, order].reshape(-1, 64, 1)
-    return train_test_split(X, digits.target, test_size=0.25, random_state=SEED)
+    X, y = load_sequential_digits(permute=True, random_state=SEED, return_X_y=True)
+    return train_test_split(X, y, test_size=0.25, random_state=SEED)
 
 
 def mnist(data_home, n_train, permuted):
     """(s|ps)MNIST from the openml cache in ``data_home``, or a reason it is missing."""
-    from sklearn.datasets import fetch_openml
-
     try:
-        X, y = fetch_openml(
-            "mnist_784",
+        X, y = fetch_sequential_mnist(
+            permute=permuted,
             data_home=data_home,
-            as_frame=False,
+            random_state=SEED,
             return_X_y=True,
             n_retries=1,
             delay=1.0,
         )
-    except Exception as exc:  # no network here: anything but a cache hit is "missing"
+    except (OSError, ValueError) as exc:  # no network: a cache miss is URLError (OSError)
         return None, f"MNIST not available in {data_home}: {type(exc).__name__}: {exc}"
-    X = X / 255.0
-    if permuted:
-        X = X[:, np.random.default_rng(SEED).permutation(784)]
-    X = X.reshape(-1, 784, 1).astype(np.float32)
-    y = y.astype(int)
     return (X[:n_train], X[60000:], y[:n_train], y[60000:]), None
 
 
