@@ -1,5 +1,7 @@
 """Parameter sweeps: structure, determinism across backends, scores and scorers."""
 
+import warnings
+
 import distributed
 import joblib
 import numpy as np
@@ -9,7 +11,12 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import Pipeline
 
-from wcrnn_rc import WCRNNClassifier, WCRNNRegressor, WCRNNReservoir
+from wcrnn_rc import (
+    SupercriticalResidualWarning,
+    WCRNNClassifier,
+    WCRNNRegressor,
+    WCRNNReservoir,
+)
 from wcrnn_rc.analysis import max_lyapunov_exponent, memory_capacity
 from wcrnn_rc.sweeps import edge_of_chaos_scorer, memory_capacity_scorer, parameter_sweep
 
@@ -73,6 +80,27 @@ def test_n_jobs_does_not_change_results():
     serial = parameter_sweep(WCRNNReservoir(), grid, n_jobs=1, **kwargs)
     parallel = parameter_sweep(WCRNNReservoir(), grid, n_jobs=2, **kwargs)
     _assert_same_results(serial, parallel)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_warnings_from_the_runs_reach_the_caller_once(n_jobs):
+    # Two supercritical scales x 2 seeds: four runs warn, with two distinct messages,
+    # issued once each in this process, whatever n_jobs (loky workers included).
+    grid = {"residual_scale": [0.9, 1.1, 1.2]}
+    res = WCRNNReservoir(n_units=10, residual="orthogonal", coupling=0.0)
+    with pytest.warns(SupercriticalResidualWarning) as record:
+        parameter_sweep(
+            res, grid, metrics=["spectral_radius"], n_seeds=2, n_jobs=n_jobs, random_state=0
+        )
+    messages = [str(w.message) for w in record if w.category is SupercriticalResidualWarning]
+    assert len(messages) == 2 and "1.1" in messages[0] and "1.2" in messages[1]
+    # ... so the caller's filters silence them, also for worker processes.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", SupercriticalResidualWarning)
+        parameter_sweep(
+            res, grid, metrics=["spectral_radius"], n_seeds=2, n_jobs=n_jobs, random_state=0
+        )
 
 
 def test_dask_cluster_gives_the_same_numbers():

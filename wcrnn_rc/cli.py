@@ -577,11 +577,10 @@ class _SweepMetric:
         self.name = name
 
     def __call__(self, reservoir, random_state):
-        with _quiet():
-            try:
-                return METRICS[self.name](reservoir, random_state)
-            except FloatingPointError:  # diverged: a NaN cell
-                return float("nan")
+        try:
+            return METRICS[self.name](reservoir, random_state)
+        except FloatingPointError:  # diverged: a NaN cell
+            return float("nan")
 
 
 def _fmt(value, spec=".4f"):

@@ -15,6 +15,7 @@ any joblib backend spreads it out, including a dask.distributed cluster::
 
 import numbers
 import time
+import warnings
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -99,9 +100,12 @@ def _with_seed(estimator, seed):
 def _evaluate(estimator, params, seed, X, y, metrics, scoring, cv):
     # One BLAS thread per run, whatever the backend: the numbers then do not depend on
     # n_jobs (BLAS results can change in the last bits with the thread count), and
-    # parallel runs do not oversubscribe the cores.
-    with single_blas_thread():
-        return _evaluate_one(estimator, params, seed, X, y, metrics, scoring, cv)
+    # parallel runs do not oversubscribe the cores. Warnings are recorded and handed
+    # back, because the caller's warning filters do not reach worker processes.
+    with single_blas_thread(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        values, seconds = _evaluate_one(estimator, params, seed, X, y, metrics, scoring, cv)
+    return values, seconds, [(w.category, str(w.message)) for w in caught]
 
 
 def _evaluate_one(estimator, params, seed, X, y, metrics, scoring, cv):
@@ -168,7 +172,9 @@ def parameter_sweep(
     grid point sees the same seeds (common random numbers: differences between
     points are not seed noise). Each run uses one BLAS thread, so the results are
     identical for every ``n_jobs`` and joblib backend; parallelism comes from
-    ``n_jobs`` (or the cluster's workers).
+    ``n_jobs`` (or the cluster's workers). Warnings raised in the runs (such as
+    :class:`~wcrnn_rc.SupercriticalResidualWarning`) are collected and issued once
+    each, in the calling process, so the caller's warning filters apply to them.
 
     Parameters
     ----------
@@ -265,7 +271,22 @@ def parameter_sweep(
         verbose=0 if use_bar else verbose,
     )
     outputs = list(_progress(parallel(tasks), len(tasks), use_bar))
+    _reissue_warnings(outputs)
     return _collect(points, n_seeds, outputs)
+
+
+def _reissue_warnings(outputs):
+    """Warn once per distinct warning the runs recorded, here in the caller's process.
+
+    The caller's filters then apply, and the same warnings appear for any n_jobs or
+    backend, in the order of the grid.
+    """
+    seen = set()
+    for _, _, caught in outputs:
+        for category, message in caught:
+            if (category, message) not in seen:
+                seen.add((category, message))
+                warnings.warn(message, category, stacklevel=3)
 
 
 def draw_seeds(random_state, n_seeds):
