@@ -666,6 +666,24 @@ def test_fetch_sequential_cifar10_grayscale_and_permutation(cifar_home):
     assert_array_equal(perm_gray, gray.data[:, perm.permutation])
 
 
+def test_fetch_sequential_cifar10_by_rows(cifar_home):
+    # Rows are cut after permuting and converting; each row's pixels are side by side.
+    rgb = fetch_sequential_cifar10(data_home=cifar_home).data
+    rows = fetch_sequential_cifar10(by="row", data_home=cifar_home)
+    assert rows.data.shape == (4, 32, 96) and rows.data.dtype == np.float32
+    assert_array_equal(rows.data[1, 2, 5 * 3 : 5 * 3 + 3], [1, 0, 0])  # red at (2, 5)
+    assert_array_equal(rows.data, rgb.reshape(4, 32, 96))
+    assert "one row per step" in rows.DESCR
+    gray_rows = fetch_sequential_cifar10(
+        by="row", grayscale=True, permute=True, random_state=2, data_home=cifar_home
+    ).data
+    gray_perm = fetch_sequential_cifar10(
+        grayscale=True, permute=True, random_state=2, data_home=cifar_home
+    ).data
+    assert gray_rows.shape == (4, 32, 32)
+    assert_array_equal(gray_rows, gray_perm.reshape(4, 32, 32))
+
+
 def test_fetch_rejects_a_cache_of_the_wrong_shape(tmp_path, no_network):
     _write_openml_cache(
         tmp_path, "mnist_784", 554, [f"pixel{j + 1}" for j in range(10)], np.ones((2, 10)), [1, 2]
@@ -679,3 +697,5 @@ def test_fetch_bad_arguments(tmp_path, no_network):
         fetch_sequential_mnist(by="column", data_home=tmp_path)
     with pytest.raises(ValueError, match="'grayscale' parameter"):
         fetch_sequential_cifar10(grayscale="yes", data_home=tmp_path)
+    with pytest.raises(ValueError, match="'by' parameter"):
+        fetch_sequential_cifar10(by="column", data_home=tmp_path)

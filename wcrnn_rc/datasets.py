@@ -955,6 +955,7 @@ _CIFAR10_CLASSES = np.array(
     {
         "grayscale": ["boolean"],
         "permute": ["boolean"],
+        "by": [StrOptions({"pixel", "row"})],
         "data_home": [str, os.PathLike, None],
         "random_state": ["random_state"],
         "return_X_y": ["boolean"],
@@ -968,6 +969,7 @@ def fetch_sequential_cifar10(
     data_home=None,
     grayscale=False,
     permute=False,
+    by="pixel",
     random_state=0,
     return_X_y=False,
     n_retries=3,
@@ -993,6 +995,10 @@ def fetch_sequential_cifar10(
     permute : bool, default=False
         Apply one fixed random permutation to the 1024 pixel positions (the channels of
         a pixel stay together).
+    by : {"pixel", "row"}, default="pixel"
+        ``"pixel"``: 1024 steps of one pixel each. ``"row"``: 32 steps of one image row
+        (after any permutation), its 32 pixels' channels side by side, pixel-major:
+        96 features in RGB, 32 in grayscale.
     random_state : int, RandomState instance or None, default=0
         Determines the permutation (``check_random_state(random_state).permutation(1024)``)
         when ``permute`` is True.
@@ -1006,8 +1012,9 @@ def fetch_sequential_cifar10(
     Returns
     -------
     data : Bunch
-        ``data`` (ndarray of shape (60000, 1024, 3), or (60000, 1024, 1) in grayscale,
-        float32 in [0, 1]), ``target`` (ndarray of shape (60000,), int64),
+        ``data`` (ndarray of shape (60000, 1024, 3), or (60000, 1024, 1) in grayscale;
+        by rows (60000, 32, 96) or (60000, 32, 32); float32 in [0, 1]), ``target``
+        (ndarray of shape (60000,), int64),
         ``images`` (ndarray of shape (60000, 32, 32, 3), unpermuted RGB),
         ``permutation`` (None or ndarray of shape (1024,)), ``target_names`` (the class
         names) and ``DESCR``.
@@ -1041,6 +1048,8 @@ def fetch_sequential_cifar10(
     if grayscale:
         luma = np.array([0.299, 0.587, 0.114], dtype=np.float32)
         X = (X @ luma)[:, :, None]
+    if by == "row":
+        X = X.reshape(X.shape[0], 32, -1)
     if return_X_y:
         return X, y
     return Bunch(
@@ -1051,6 +1060,7 @@ def fetch_sequential_cifar10(
         target_names=_CIFAR10_CLASSES.copy(),
         DESCR=(
             f"Sequential CIFAR-10 ({'grayscale' if grayscale else 'RGB'}"
-            f"{', permuted' if permute else ''}), pixels scaled to [0, 1].\n\n{descr}"
+            f"{', permuted' if permute else ''}, one {by} per step), pixels scaled to "
+            f"[0, 1].\n\n{descr}"
         ),
     )
