@@ -797,11 +797,7 @@ def load_sequential_digits(*, permute=False, by="pixel", random_state=0, return_
 
     digits = load_digits()
     pixels = digits.data / 16.0
-    permutation = None
-    if permute:
-        permutation = check_random_state(random_state).permutation(64)
-        pixels = pixels[:, permutation]
-    X = pixels.reshape(-1, 64, 1) if by == "pixel" else pixels.reshape(-1, 8, 8)
+    X, permutation = _pixel_sequences(pixels, 8, permute=permute, by=by, random_state=random_state)
     y = digits.target
     if return_X_y:
         return X, y
@@ -813,6 +809,21 @@ def load_sequential_digits(*, permute=False, by="pixel", random_state=0, return_
         target_names=digits.target_names,
         DESCR=_DIGITS_DESCR,
     )
+
+
+def _pixel_sequences(pixels, side, *, permute, by, random_state):
+    """Grey ``(n, side**2)`` images as sequences, by pixel or by row, optionally permuted.
+
+    The permutation (``check_random_state(random_state).permutation(side**2)``) moves
+    pixel positions before the images are cut into rows. Returns the sequences and the
+    permutation (None without one).
+    """
+    permutation = None
+    if permute:
+        permutation = check_random_state(random_state).permutation(side * side)
+        pixels = pixels[:, permutation]
+    shape = (-1, side * side, 1) if by == "pixel" else (-1, side, side)
+    return pixels.reshape(shape), permutation
 
 
 def _fetch_openml_arrays(name, n_features, data_home, n_retries, delay):
@@ -926,11 +937,7 @@ def fetch_sequential_mnist(
     """
     pixels, y, descr = _fetch_openml_arrays("mnist_784", 784, data_home, n_retries, delay)
     images = pixels.reshape(-1, 28, 28)
-    permutation = None
-    if permute:
-        permutation = check_random_state(random_state).permutation(784)
-        pixels = pixels[:, permutation]
-    X = pixels.reshape(-1, 784, 1) if by == "pixel" else pixels.reshape(-1, 28, 28)
+    X, permutation = _pixel_sequences(pixels, 28, permute=permute, by=by, random_state=random_state)
     if return_X_y:
         return X, y
     return Bunch(
