@@ -80,13 +80,13 @@ def test_washout_drops_prefix_from_training(delayed_sine):
 @pytest.mark.parametrize("n_targets", [None, 3])
 def test_streamed_ridge_equals_ridge_on_all_states(monkeypatch, fit_intercept, n_targets):
     """Window-by-window accumulation gives the readout sklearn's Ridge would fit."""
-    from wcrnn_rc import reservoir as reservoir_module
+    from wcrnn_rc import _config
 
     rng = np.random.default_rng(1)
     X = rng.normal(size=(3000, 2))
     y = rng.normal(size=3000) if n_targets is None else rng.normal(size=(3000, n_targets))
     y = y + 5.0  # a large mean tests the centring
-    monkeypatch.setattr(reservoir_module, "_WINDOW_ELEMENTS", 25 * 211)  # many windows
+    monkeypatch.setattr(_config, "WINDOW_ELEMENTS", 25 * 211)  # many windows
     ridge = Ridge(alpha=0.3, fit_intercept=fit_intercept)
     model = WCRNNRegressor(
         WCRNNReservoir(n_units=25, random_state=0), readout=ridge, washout=17

@@ -101,7 +101,7 @@ def test_run_packed_on_ragged_pack(residual, fused_input, global_random_seed):
         inputs = packed
     else:
         inputs, input_t = packed @ input_t + res.bias_, input_t[:0]
-    operands = res._operands(np.float64, batched=True)
+    operands = res.network_.recurrent_operands(np.float64, batched=True)
     states = np.full((len(inputs), 9), np.nan)
     last, total = run_packed(
         inputs,
@@ -136,7 +136,7 @@ def test_run_packed_on_ragged_pack(residual, fused_input, global_random_seed):
 def test_kernel_leaves_inputs_untouched_and_takes_readonly_arrays():
     rng = np.random.default_rng(0)
     res = WCRNNReservoir(n_units=6, residual="orthogonal", random_state=0).fit(np.zeros((3, 1)))
-    operands = res._operands(np.float64, batched=True)
+    operands = res.network_.recurrent_operands(np.float64, batched=True)
     inputs = rng.normal(size=(12, 1))
     input_t = np.ascontiguousarray(res.input_weights_.T)
     batch_sizes = np.array([3, 3, 3, 2, 1], dtype=np.int64)
@@ -161,16 +161,18 @@ def test_kernel_leaves_inputs_untouched_and_takes_readonly_arrays():
 @pytest.mark.parametrize("density", [0.01, 0.5])
 def test_forced_dense_and_sparse_paths_agree(monkeypatch, density, global_random_seed):
     """Either storage of W gives the same states, whatever density W was fitted with."""
-    from wcrnn_rc import reservoir as reservoir_module
+    from wcrnn_rc import _config
 
     X = np.random.default_rng(global_random_seed).normal(size=(4, 30, 2))
     res = WCRNNReservoir(n_units=30, density=density, random_state=global_random_seed).fit(X)
     runs = {}
     for path, threshold in [("dense", 0.0), ("sparse", 1.0)]:
         monkeypatch.setattr(
-            reservoir_module, "SPARSE_MAX_DENSITY", {"series": threshold, "batch": threshold}
+            _config, "SPARSE_MAX_DENSITY", {"series": threshold, "batch": threshold}
         )
-        assert (res._operands(np.float64, batched=True)[1].size > 0) == (path == "sparse")
+        assert res.network_.uses_sparse(batched=True) == (path == "sparse")
+        indptr = res.network_.recurrent_operands(np.float64, batched=True)[1]
+        assert (indptr.size > 0) == (path == "sparse")
         runs[path] = (res.run(X), res.run(X[0]))
     np.testing.assert_allclose(runs["dense"][0], runs["sparse"][0], rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(runs["dense"][1], runs["sparse"][1], rtol=1e-12, atol=1e-14)

@@ -48,7 +48,9 @@ def test_kernel_matches_naive_qr(residual, activation, every, density, global_ra
         random_state=global_random_seed,
     ).fit(X)
     frame0 = np.linalg.qr(rng.standard_normal((n_units, k)))[0].T.copy()
-    input_t, bias, operands, act = res._kernel_arguments(np.float64, batched=False)
+    network = res.network_
+    input_t, bias = network.input_operands(np.float64)
+    operands, act = network.recurrent_operands(np.float64, batched=False), network.activation
     with np.errstate(divide="ignore"):
         got, h, n_qr = lyapunov_qr(
             X, input_t, bias, np.zeros((1, n_units)), *operands, res.coupling, act,

@@ -7,6 +7,7 @@ import threading
 import numpy as np
 import pytest
 from naive import ATOL, RTOL, esn_states, leaky_esn_states
+from sklearn.exceptions import NotFittedError
 
 from wcrnn_rc import SupercriticalResidualWarning, WCRNNReservoir
 
@@ -22,7 +23,7 @@ def test_identity_residual_is_exactly_a_leaky_esn(series, leak):
         res = WCRNNReservoir(
             n_units=40,
             residual=residual,
-            residual_scale=1 - leak,
+            residual_scale=1 - leak if residual == "identity" else 0.95,
             coupling=leak,
             recurrent_gain=1.1,
             random_state=1,
@@ -72,12 +73,12 @@ def test_sequence_features(global_random_seed):
 
 def test_long_series_runs_in_windows_without_changing_states(monkeypatch):
     """Windowing over time (bounded memory) must not change the states."""
-    from wcrnn_rc import reservoir as reservoir_module
+    from wcrnn_rc import _config
 
     X = np.random.default_rng(0).normal(size=(500, 1))
     res = WCRNNReservoir(n_units=16, random_state=0).fit(X)
     whole = res.transform(X)
-    monkeypatch.setattr(reservoir_module, "_WINDOW_ELEMENTS", 16 * 37)
+    monkeypatch.setattr(_config, "WINDOW_ELEMENTS", 16 * 37)
     np.testing.assert_array_equal(res.transform(X), whole)
     seqs = [X[:123], X[:500], X[:7]]
     features = res.transform(seqs)
@@ -301,12 +302,13 @@ def test_tanh_residual_above_one_stays_bounded_without_warning(recwarn):
     assert not [w for w in recwarn if issubclass(w.category, SupercriticalResidualWarning)]
 
 
-def test_weight_parameters_changed_after_fit_wait_for_the_next_fit(series):
-    """W, U, b and their layout are fixed in fit; a new density needs a new fit."""
+def test_weight_parameters_changed_after_fit_need_a_new_fit(series):
+    """W, U, b and their layout are fixed in fit; a new density raises until refit."""
     res = WCRNNReservoir(n_units=40, density=0.05, random_state=0).fit(series)
     before = res.transform(series)
     res.set_params(density=1.0, recurrent_gain=3.0, input_scaling=5.0)
-    np.testing.assert_array_equal(res.transform(series), before)
+    with pytest.raises(NotFittedError, match="recurrent_gain.*density.*input_scaling"):
+        res.transform(series)
     assert not np.allclose(res.fit(series).transform(series), before)
 
 

@@ -14,11 +14,18 @@ adds computation. The estimators here are scikit-learn compatible.
 """
 
 from .estimators import WCRNNClassifier, WCRNNRegressor
-from .reservoir import SupercriticalResidualWarning, WCRNNReservoir
+from .reservoir import (
+    DynamicsError,
+    DynamicsOverflowError,
+    SupercriticalResidualWarning,
+    WCRNNReservoir,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DynamicsError",
+    "DynamicsOverflowError",
     "SupercriticalResidualWarning",
     "WCRNNClassifier",
     "WCRNNRegressor",

@@ -2,8 +2,9 @@
 
 Every ``@njit`` function of the library lives here, so that numba's on-disk cache
 (which does not track changes across files) stays consistent. This module imports
-only numpy, numba and math. Public wrappers elsewhere validate the input, cast it to
-one canonical layout (C-contiguous float32 or float64) and call these kernels.
+only numpy, numba and the constants of ``_constants`` and ``_config``. Callers
+validate the input, cast it to one canonical layout (C-contiguous float32 or
+float64) and call these kernels; ``wcrnn_rc._network`` holds their operands.
 
 Kernels never write to their inputs and never draw random numbers; each one has a
 plain-NumPy twin in ``tests/naive.py``.
@@ -23,6 +24,16 @@ Each step is then one ``(k, N) @ (N, N)`` product over the running prefix.
 import numpy as np
 from numba import njit
 
+from ._config import SMALL_PRODUCT_ROWS_X_UNITS
+from ._constants import (
+    ACTIVATION_RELU,
+    ACTIVATION_TANH,
+    RESIDUAL_BLOCKS,
+    RESIDUAL_DENSE,
+    RESIDUAL_DIAGONAL,
+    RESIDUAL_TANH,
+)
+
 # fastmath stays off: the hot path is BLAS (unaffected), and reassociation would break
 # the exact leaky-ESN equalities the tests check.
 _FASTMATH = False
@@ -30,20 +41,9 @@ _FASTMATH = False
 # vectorise the elementwise loops (measured: _tanh over 3e6 values ran 9x faster).
 _ERROR_MODEL = "numpy"
 
-# Residual kinds understood by ``run_packed`` (see ``wcrnn_rc.residuals``).
-RESIDUAL_NONE = 0  # rho(h) = 0
-RESIDUAL_DIAGONAL = 1  # rho(h) = d * h, O(N)
-RESIDUAL_BLOCKS = 2  # 2x2 blocks on unit pairs (2i, 2i+1), trailing unit diagonal
-RESIDUAL_DENSE = 3  # rho(h) = R h, one product per step
-RESIDUAL_TANH = 4  # rho(h) = d * tanh(h), O(N)
-
-# Dense products with k * N at most this (e.g. one series of N <= 256 units) run as a
-# plain loop: below it, BLAS call overhead outweighs the arithmetic.
-_SMALL_PRODUCT_ROWS_X_UNITS = 256
-
-ACTIVATION_TANH = 0
-ACTIVATION_RELU = 1
-ACTIVATION_IDENTITY = 2
+# Integer codes and thresholds live in modules without numba, so that their users need
+# not import it; numba compiles their values in as constants.
+_SMALL_PRODUCT_ROWS_X_UNITS = SMALL_PRODUCT_ROWS_X_UNITS
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)

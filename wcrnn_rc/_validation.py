@@ -6,12 +6,36 @@ widths and the number of features seen in ``fit``. ``pack`` lays sequences out
 time-major for the kernels (see ``wcrnn_rc._kernels``) and ``unpack`` reverses it.
 """
 
+import os
+import sys
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import sklearn
 from sklearn.utils.validation import check_array, validate_data
 
 FLOAT_DTYPES = (np.float64, np.float32)
+
+# Frames in these directories are skipped when a warning is attributed to its caller.
+_INTERNAL_DIRS = tuple(
+    os.path.dirname(os.path.abspath(module.__file__)) + os.sep
+    for module in (sys.modules[__name__.rpartition(".")[0]], sklearn)
+)
+
+
+def warn_external(message, category):
+    """Issue a warning attributed to the first caller outside wcrnn_rc and scikit-learn.
+
+    A fixed ``stacklevel`` points into scikit-learn when the call goes through its
+    wrappers (``_fit_context``, pipelines); this walks the stack instead.
+    """
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        _INTERNAL_DIRS
+    ):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level + 1)
 
 
 @dataclass(frozen=True)
@@ -97,6 +121,12 @@ def validate_sequences(estimator, X, *, reset):
         return _validate_ragged(estimator, X, reset=reset)
     if isinstance(X, (list, tuple)) and len(X) == 0:
         raise ValueError("Found an empty list of sequences; at least one is required.")
+    if isinstance(X, (list, tuple)) and getattr(X[0], "ndim", None) == 1:
+        raise ValueError(
+            "Found a list of 1-D arrays, which is ambiguous. For sequences of one "
+            "feature each, pass [x.reshape(-1, 1) for x in X]; for one series with a "
+            "feature per array, pass np.column_stack(X)."
+        )
     if hasattr(X, "ndim") and X.ndim not in (2, 3):
         raise ValueError(
             f"Expected a 2-D array (n_steps, n_features), a 3-D array (n_sequences, "
@@ -128,9 +158,21 @@ def _validate_ragged(estimator, X, *, reset):
         raise ValueError(f"All sequences must have the same number of features; found {detail}.")
     dtype = np.result_type(*[seq.dtype for seq in seqs])
     seqs = [np.ascontiguousarray(seq, dtype=dtype) for seq in seqs]
-    # Record or check n_features_in_ through sklearn on one time step.
-    validate_data(estimator, seqs[0][:1], reset=reset, dtype=FLOAT_DTYPES)
+    # Record or check n_features_in_ (and feature names) through sklearn on one time
+    # step of the first sequence, then check the names of every other DataFrame.
+    validate_data(estimator, _first_row(X[0]), reset=reset, dtype=FLOAT_DTYPES)
+    for i, seq in enumerate(X[1:], start=1):
+        if hasattr(seq, "columns"):
+            try:
+                validate_data(estimator, _first_row(seq), reset=False, dtype=FLOAT_DTYPES)
+            except ValueError as exc:
+                raise ValueError(f"Sequence {i} of the list: {exc}") from exc
     return Sequences("ragged", seqs, np.dtype(dtype))
+
+
+def _first_row(seq):
+    """The first time step of a sequence, keeping a DataFrame's column names."""
+    return seq.iloc[:1] if hasattr(seq, "iloc") else np.asarray(seq)[:1]
 
 
 @dataclass(frozen=True)

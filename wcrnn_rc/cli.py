@@ -64,8 +64,9 @@ import numpy as np
 from joblib import Parallel, delayed, parallel_config
 
 from . import __version__
+from ._constants import ACTIVATIONS
 from .analysis import lyapunov_spectrum, memory_capacity
-from .reservoir import _ACTIVATIONS, SupercriticalResidualWarning, WCRNNReservoir
+from .reservoir import SupercriticalResidualWarning, WCRNNReservoir
 from .residuals import RESIDUAL_NAMES
 from .sweeps import METRICS, draw_seeds, parameter_sweep
 
@@ -245,7 +246,7 @@ def _add_network_options(parser, *, grid):
     )
     group.add_argument(
         "--activation",
-        choices=sorted(_ACTIVATIONS),
+        choices=sorted(ACTIVATIONS),
         default="tanh",
         help="activation f of the coupled branch (default tanh)",
     )

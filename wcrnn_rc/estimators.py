@@ -11,7 +11,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._validation import make_packing, validate_sequences
+from ._network import sequence_features
+from ._validation import validate_sequences
 from .reservoir import WCRNNReservoir
 
 __all__ = ["WCRNNClassifier", "WCRNNRegressor", "ridge_from_state_windows"]
@@ -144,47 +145,58 @@ class _WCRNNEstimator(BaseEstimator):
             )
         return y
 
-    def _features(self, reservoir, seqs):
+    @staticmethod
+    def _features(reservoir, seqs):
         """Features for the readout: states for a series, else sequence features."""
+        network = reservoir.network_
         if seqs.kind == "series":
-            states, _, _ = reservoir._run(seqs, store_states=True)
+            states, _, _ = network.run(seqs, store_states=True)
             return states[0]
-        _, last, total = reservoir._run(seqs, store_states=False)
-        return reservoir._sequence_features(last, total, seqs.lengths)
+        _, last, total = network.run(seqs, store_states=False)
+        return sequence_features(last, total, seqs.lengths, reservoir.sequence_features)
 
     def _fit(self, X, y):
         seqs = validate_sequences(self, X, reset=True)
         y = self._check_targets(seqs, y)
-        self.reservoir_ = clone(self.reservoir if self.reservoir is not None else WCRNNReservoir())
-        self.reservoir_.fit(X)
-        readout = self.readout if self.readout is not None else self._default_readout()
         washout = self.washout if seqs.kind == "series" else 0
         if washout >= len(y):
             raise ValueError(
                 f"washout={self.washout} leaves no training steps: the series has "
                 f"{len(y)} time steps."
             )
+        readout = self.readout if self.readout is not None else self._default_readout()
+        # Fitted attributes are set only once everything succeeded.
+        for name in ("reservoir_", "readout_"):
+            self.__dict__.pop(name, None)
+        reservoir = clone(self.reservoir if self.reservoir is not None else WCRNNReservoir())
+        reservoir.fit(X)
         if seqs.kind == "series" and type(readout) is Ridge and not readout.positive:
-            self.readout_ = ridge_from_state_windows(
-                self._streamed_windows(seqs, y, washout), readout
+            # The streamed fit never calls Ridge.fit, so validate its parameters here.
+            readout._validate_params()
+            fitted = ridge_from_state_windows(
+                self._streamed_windows(reservoir, seqs, y, washout), readout
             )
             if y.ndim == 1:
-                self.readout_.coef_ = self.readout_.coef_[0]
-                self.readout_.intercept_ = float(self.readout_.intercept_[0])
-            return self
-        features = self._features(self.reservoir_, seqs)
-        self.readout_ = clone(readout).fit(features[washout:], y[washout:])
+                fitted.coef_ = fitted.coef_[0]
+                fitted.intercept_ = float(fitted.intercept_[0])
+        else:
+            features = self._features(reservoir, seqs)
+            fitted = clone(readout).fit(features[washout:], y[washout:])
+        self.reservoir_, self.readout_ = reservoir, fitted
         return self
 
-    def _streamed_windows(self, seqs, y, washout):
+    @staticmethod
+    def _streamed_windows(reservoir, seqs, y, washout):
         y2 = y.reshape(len(y), -1)
-        windows = self.reservoir_._state_windows(
-            seqs, make_packing(seqs.lengths), store_states=True
-        )  # one reused window buffer: the states are never all held
+        # One reused window buffer: the states are never all held.
+        windows = reservoir.network_.state_windows(seqs, store_states=True)
         for rows, states, _, _ in windows:
             start = max(rows.start, washout)
             if start < rows.stop:
                 yield states[start - rows.start :], y2[start : rows.stop]
+
+    def __sklearn_is_fitted__(self):
+        return "readout_" in self.__dict__
 
     def _readout_input(self, X):
         check_is_fitted(self)

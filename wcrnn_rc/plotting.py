@@ -7,8 +7,8 @@ Every function draws into ``ax`` (a new figure's axes when None) and returns it.
 import numpy as np
 from sklearn.base import clone
 
+from ._network import find_reservoir
 from .analysis import lyapunov_spectrum, memory_capacity
-from .analysis._common import find_reservoir
 from .residuals import BaseResidual
 
 __all__ = [

@@ -1,7 +1,7 @@
 """WCRNNReservoir: a weakly coupled residual reservoir as a scikit-learn transformer."""
 
 import numbers
-import warnings
+import threading
 
 import numpy as np
 from sklearn.base import (
@@ -10,38 +10,113 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from . import _kernels
-from ._validation import make_packing, pack, unpack, validate_sequences
+from ._constants import ACTIVATIONS
+from ._network import Network, sequence_features
+from ._validation import validate_sequences, warn_external
 from .analysis import lyapunov_spectrum, memory_capacity
 from .residuals import RESIDUAL_NAMES, BaseResidual, make_residual
 
 __all__ = [
     "WCRNNReservoir",
+    "DynamicsError",
+    "DynamicsOverflowError",
     "SupercriticalResidualWarning",
     "input_weight_matrix",
     "random_bias",
     "recurrent_weight_matrix",
 ]
 
-_ACTIVATIONS = {
-    "tanh": _kernels.ACTIVATION_TANH,
-    "relu": _kernels.ACTIVATION_RELU,
-    "identity": _kernels.ACTIVATION_IDENTITY,
-}
-# W runs as CSR when at most this fraction of its entries is non-zero (the `density`
-# parameter for a drawn W); above it a dense product is faster. One series and a
-# batch cross over at different densities, since a batch reuses each dense row of W
-# across sequences (benchmarks/bench_sparse.py: 0.08-0.12 and 0.015-0.033).
-SPARSE_MAX_DENSITY = {"series": 0.1, "batch": 0.02}
-# Largest window (rows x units) of states run at once; longer inputs run in windows.
-_WINDOW_ELEMENTS = 1 << 21
-# Up to this many input features, U x_t is applied inside the step; above it, one
-# GEMM per window computes the drive U x_t + b first.
-_MAX_FUSED_FEATURES = 16
+# Parameters fixed by fit (the weights and the residual are drawn from them), and the
+# ones read each time the network runs.
+_STRUCTURAL_PARAMS = (
+    "n_units",
+    "residual",
+    "residual_scale",
+    "recurrent_gain",
+    "density",
+    "input_scaling",
+    "bias_scaling",
+    "recurrent_weights",
+    "input_weights",
+    "bias",
+    "random_state",
+)
+_RUN_TIME_PARAMS = ("coupling", "activation", "sequence_features")
+_DEFAULT_RESIDUAL_SCALE = 0.95
+# The named residuals that take their scale from residual_scale.
+_SCALED_RESIDUALS = ("identity", "orthogonal", "rotational", "tanh")
+
+
+def _uses_residual_scale(residual):
+    return isinstance(residual, str) and residual in _SCALED_RESIDUALS
+
+
+def _describe(residual):
+    if isinstance(residual, str):
+        return repr(residual)
+    if isinstance(residual, BaseResidual):
+        return type(residual).__name__
+    return "given as " + ("a callable" if callable(residual) else "an array")
+
+
+def _same_parameter(current, fitted):
+    """Whether a parameter still has the value it was fitted with."""
+    if current is fitted:
+        return True
+    if isinstance(current, BaseResidual) and isinstance(fitted, BaseResidual):
+        return type(current) is type(fitted) and repr(current) == repr(fitted)
+    scalar_types = (numbers.Number, str, type(None))
+    if isinstance(current, scalar_types) and isinstance(fitted, scalar_types):
+        return type(current) is type(fitted) and current == fitted
+    return False  # another array, callable or RandomState object
+
+
+def _short(value):
+    text = repr(value) if not hasattr(value, "shape") else f"array of shape {value.shape}"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class DynamicsError(AttributeError):
+    """A fitted reservoir's dynamics attribute could not be computed.
+
+    An ``AttributeError``, so that ``hasattr``, ``dir`` and tools that inspect an
+    estimator's attributes see a missing attribute rather than a failure; the cause
+    is chained (``__cause__``).
+
+    Examples
+    --------
+    >>> from wcrnn_rc import DynamicsError
+    >>> issubclass(DynamicsError, AttributeError)
+    True
+    """
+
+
+class DynamicsOverflowError(DynamicsError, FloatingPointError):
+    """The simulation behind a dynamics attribute overflowed (a supercritical network).
+
+    Both a :class:`DynamicsError` and a ``FloatingPointError``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from wcrnn_rc import WCRNNReservoir
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     res = WCRNNReservoir(n_units=10, residual_scale=3.0, random_state=0)
+    ...     res = res.fit(np.zeros((5, 1)))
+    >>> hasattr(res, "lyapunov_exponents_")
+    False
+    """
 
 
 class SupercriticalResidualWarning(UserWarning):
@@ -161,13 +236,6 @@ def random_bias(n_units, *, scaling=1.0, random_state=None):
     return rng.uniform(-1.0, 1.0, size=n_units) * scaling
 
 
-def _csr_arrays(W):
-    """CSR ``(indptr, indices, data)`` of a dense square matrix, for the kernels."""
-    rows, cols = np.nonzero(W)
-    indptr = np.searchsorted(rows, np.arange(W.shape[0] + 1)).astype(np.int64)
-    return indptr, cols.astype(np.int64), W[rows, cols]
-
-
 def _check_explicit(array, name, shape):
     """Validate a user-given weight array against its expected shape."""
     try:
@@ -227,7 +295,8 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         - a callable ``func(n_units, random_state) -> R``.
     residual_scale : float, default=0.95
         lambda for ``"identity"``, ``"orthogonal"``, ``"rotational"`` and
-        ``"tanh"``. Ignored for the other residuals, which carry their own scale.
+        ``"tanh"``. The other residuals carry their own scale: setting it to
+        another value than the default with them warns in ``fit``.
         Below 1 the residual is subcritical (fading memory with timescale
         ``-1 / log(lambda)`` steps); above 1 states can grow without bound.
     coupling : float, default=0.1
@@ -262,11 +331,15 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     residual_ : BaseResidual
         The built residual, with ``eigenvalues_`` and ``spectral_radius_``.
     recurrent_weights_ : ndarray of shape (n_units, n_units)
-        W.
+        W (read-only).
     input_weights_ : ndarray of shape (n_units, `n_features_in_`)
-        U.
+        U (read-only).
     bias_ : ndarray of shape (n_units,)
-        b.
+        b (read-only).
+    network_ : Network
+        The fitted network that every run, the analysis functions and the torch
+        backend read: W, U, b and the residual in the kernels' layouts (read-only),
+        with the current ``coupling`` and ``activation``.
     n_features_in_ : int
         Number of input features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -296,9 +369,21 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     ``coupling=a`` the states are exactly those of a leaky echo-state network with
     leak rate ``a``; with ``residual="none"`` and ``coupling=1``, of a plain ESN.
 
-    ``fit`` fixes everything drawn or built (the residual, W, U, b and W's storage);
-    ``coupling``, ``activation`` and ``sequence_features`` are read each time the
-    reservoir runs, so changing them after ``fit`` takes effect at once.
+    ``fit`` fixes everything drawn or built (the residual, W, U, b and W's storage)
+    from ``n_units``, ``residual``, ``residual_scale``, ``recurrent_gain``,
+    ``density``, ``input_scaling``, ``bias_scaling``, the explicit arrays and
+    ``random_state``. Changing one of these after ``fit`` makes every run raise
+    ``NotFittedError`` until ``fit`` is called again. ``coupling``, ``activation``
+    and ``sequence_features`` are validated and read each time the reservoir runs,
+    so changing them after ``fit`` takes effect at once.
+
+    The dynamics attributes (``lyapunov_exponents_``, ``memory_capacity_``,
+    ``memory_curve_``) are simulations, run on first access with the defaults given
+    above and cached per coupling and activation; ``fit`` stays as cheap as drawing
+    the weights. When one cannot be computed (a supercritical network overflows) it
+    raises :class:`DynamicsError` (:class:`DynamicsOverflowError` for an overflow),
+    an ``AttributeError``, so ``hasattr``, ``dir`` and ``inspect`` never fail on a
+    fitted reservoir. Use :mod:`wcrnn_rc.analysis` for other drives and lengths.
 
     A linear residual with spectral radius above 1 raises a
     :class:`SupercriticalResidualWarning` in ``fit``; states that overflow raise a
@@ -322,7 +407,7 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         "residual": [StrOptions(set(RESIDUAL_NAMES)), BaseResidual, "array-like", callable],
         "residual_scale": [Interval(numbers.Real, None, None, closed="neither")],
         "coupling": [Interval(numbers.Real, 0, None, closed="left")],
-        "activation": [StrOptions(set(_ACTIVATIONS))],
+        "activation": [StrOptions(set(ACTIVATIONS))],
         "recurrent_gain": [Interval(numbers.Real, 0, None, closed="left")],
         "density": [Interval(numbers.Real, 0, 1, closed="right")],
         "input_scaling": [Interval(numbers.Real, 0, None, closed="left")],
@@ -387,16 +472,29 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self : object
             The fitted reservoir.
         """
+        self.__dict__.pop("_network", None)  # fitted only once the build succeeds
         seqs = validate_sequences(self, X, reset=True)
         self._build(seqs)
         return self
+
+    def __sklearn_is_fitted__(self):
+        return "_network" in self.__dict__
 
     def _build(self, seqs):
         n_units, n_features = self.n_units, seqs.n_features
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=4)
 
-        self.residual_ = make_residual(self.residual, self.residual_scale).build(
+        if self.residual_scale != _DEFAULT_RESIDUAL_SCALE and not _uses_residual_scale(
+            self.residual
+        ):
+            warn_external(
+                f"residual_scale={self.residual_scale} is ignored: the residual "
+                f"{_describe(self.residual)} carries its own scale. Set the scale on the "
+                "residual itself (see wcrnn_rc.residuals).",
+                UserWarning,
+            )
+        residual = make_residual(self.residual, self.residual_scale).build(
             n_units, X=seqs.data, random_state=seeds[0]
         )
         if self.recurrent_weights is None:
@@ -415,154 +513,100 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             b = random_bias(n_units, scaling=self.bias_scaling, random_state=seeds[3])
         else:
             b = _check_explicit(self.bias, "bias", (n_units,))
-        self.recurrent_weights_, self.input_weights_, self.bias_ = W, U, b
-        self._dynamics_cache = {}
-        self._n_features_out = n_units
-        # Kernel layouts of W, made once: W.T for dense products, CSR when W is sparse
-        # enough for either path; the path itself is chosen per call.
-        self._w_density = (
-            self.density if self.recurrent_weights is None else (np.count_nonzero(W) / W.size)
+
+        network = Network.from_weights(
+            W, U, b, residual, coupling=self.coupling, activation=self.activation
         )
-        self._w_transposed = np.ascontiguousarray(W.T)
-        self._w_csr = None
-        if self._w_density <= max(SPARSE_MAX_DENSITY.values()):
-            self._w_csr = _csr_arrays(W)
+        self._network = network
+        self._fitted_structure = {name: getattr(self, name) for name in _STRUCTURAL_PARAMS}
+        self._dynamics_cache = {}
+        self._output_kinds = {}
+        self.residual_ = residual
+        # Read-only views of the network's arrays: nothing can change the fitted network.
+        self.recurrent_weights_ = network.recurrent_weights
+        self.input_weights_ = network.input_weights
+        self.bias_ = network.bias
 
         # Critical residuals (radius 1 up to rounding) are allowed; above it states grow.
-        if self.residual_.is_linear and self.residual_.spectral_radius_ > 1.0 + 1e-9:
-            warnings.warn(
-                f"The residual has spectral radius {self.residual_.spectral_radius_:.3g} "
+        if residual.is_linear and residual.spectral_radius_ > 1.0 + 1e-9:
+            warn_external(
+                f"The residual has spectral radius {residual.spectral_radius_:.3g} "
                 "> 1 (supercritical): states can grow without bound. Use a residual "
                 "scale below 1 for fading memory.",
                 SupercriticalResidualWarning,
-                stacklevel=3,
             )
+
+    # ---------------------------------------------------------------- the network
+
+    def _check_structure(self):
+        """Raise when a parameter fixed by ``fit`` has changed since."""
+        changed = [
+            name
+            for name, fitted in self._fitted_structure.items()
+            if not _same_parameter(getattr(self, name), fitted)
+        ]
+        if changed:
+            detail = ", ".join(
+                f"{name} ({_short(self._fitted_structure[name])} -> {_short(getattr(self, name))})"
+                for name in changed
+            )
+            raise NotFittedError(
+                f"This {type(self).__name__} was fitted with other values of {detail}, which "
+                "take effect only when the weights are drawn: call fit again."
+            )
+
+    @property
+    def network_(self):
+        """Network: the fitted network (read-only operands, with the current coupling and
+        activation); what the kernels, the analysis functions and the torch backend run."""
+        check_is_fitted(self)
+        self._check_structure()
+        validate_parameter_constraints(
+            {k: self._parameter_constraints[k] for k in _RUN_TIME_PARAMS},
+            {k: getattr(self, k) for k in _RUN_TIME_PARAMS},
+            caller_name=type(self).__name__,
+        )
+        return self._network.with_run_parameters(coupling=self.coupling, activation=self.activation)
+
+    @property
+    def _n_features_out(self):
+        # The width of the last transform's output in this thread: states of a series
+        # are n_units wide, and per-sequence features twice that with "both".
+        kind = self._output_kinds.get(threading.get_ident(), "sequences")
+        n_units = self._network.n_units
+        if kind == "sequences" and self.sequence_features == "both":
+            return 2 * n_units
+        return n_units
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns of the last ``transform`` (in this thread).
+
+        A series' states and the ``"last"`` or ``"mean"`` features of sequences are
+        named ``wcrnnreservoir0`` .. ``wcrnnreservoir{N-1}``; ``"both"`` gives
+        ``wcrnnreservoir_last{i}`` then ``wcrnnreservoir_mean{i}``. Before any
+        ``transform``, the names of the per-sequence features.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored except for validation against ``feature_names_in_``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self)
+        _check_feature_names_in(self, input_features, generate_names=False)
+        prefix = type(self).__name__.lower()
+        n_units = self._network.n_units
+        if self._n_features_out == 2 * n_units:
+            names = [f"{prefix}_last{i}" for i in range(n_units)]
+            names += [f"{prefix}_mean{i}" for i in range(n_units)]
+        else:
+            names = [f"{prefix}{i}" for i in range(n_units)]
+        return np.asarray(names, dtype=object)
 
     # ---------------------------------------------------------------- running
-
-    def _operands(self, dtype, batched):
-        """Kernel arguments for weights cast to ``dtype`` (no state is kept)."""
-        if self._w_density <= SPARSE_MAX_DENSITY["batch" if batched else "series"]:
-            csr = self._w_csr if self._w_csr is not None else _csr_arrays(self.recurrent_weights_)
-            indptr, indices, data = csr
-            sparse = (indptr, indices, data.astype(dtype, copy=False))
-            recurrent_t = np.zeros((0, 0), dtype=dtype)
-        else:
-            sparse = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, dtype))
-            recurrent_t = self._w_transposed.astype(dtype, copy=False)
-        return (recurrent_t, *sparse, *self.residual_.kernel_operands(dtype))
-
-    def _kernel_arguments(self, dtype, batched):
-        """``(U.T, b, operands, activation code)`` in ``dtype``, as the kernels take them."""
-        input_t = np.ascontiguousarray(self.input_weights_.T, dtype=dtype)
-        bias = self.bias_.astype(dtype)
-        return input_t, bias, self._operands(dtype, batched), _ACTIVATIONS[self.activation]
-
-    def _initial_states(self, initial_state, n_seq, dtype):
-        if initial_state is None:
-            return np.zeros((n_seq, self.n_units), dtype=dtype)
-        h0 = np.asarray(initial_state, dtype=dtype)
-        if h0.shape == (self.n_units,):
-            h0 = np.broadcast_to(h0, (n_seq, self.n_units))
-        if h0.shape != (n_seq, self.n_units):
-            raise ValueError(
-                f"initial_state has shape {np.shape(initial_state)}; expected "
-                f"({self.n_units},) or ({n_seq}, {self.n_units})."
-            )
-        if not np.all(np.isfinite(h0)):
-            raise ValueError("initial_state contains NaN or infinity.")
-        return np.array(h0, dtype=dtype, order="C")
-
-    def _state_windows(self, seqs, packing, *, out=None, store_states=False, initial_state=None):
-        """Run the network window by window over time.
-
-        Yields ``(rows, states, last, total)`` per window of steps: ``rows`` is the
-        slice of packed rows the window covers, ``states`` their packed states,
-        ``last`` the state of every sequence after the window (packed order) and
-        ``total`` the window's sum of states per sequence. States go into ``out[rows]``
-        when ``out`` (all packed rows) is given, else into one window buffer reused
-        for every window when ``store_states``, else nowhere (``states`` is empty).
-        Only one window's input is held at a time.
-        """
-        dtype = seqs.dtype
-        packed_x = seqs.data[0] if len(seqs) == 1 else pack(seqs.data, packing)
-        input_t, bias, operands, activation = self._kernel_arguments(
-            dtype, batched=packing.batch_sizes[0] > 1
-        )
-        fused = input_t.shape[0] <= _MAX_FUSED_FEATURES
-        h = self._initial_states(initial_state, len(seqs), dtype)[packing.order]
-
-        step_rows = np.concatenate([[0], np.cumsum(packing.batch_sizes)])
-        max_rows = max(1, _WINDOW_ELEMENTS // self.n_units)
-        buffer = np.empty((0, self.n_units), dtype)  # grown once, reused by every window
-        t0, n_steps = 0, len(packing.batch_sizes)
-        while t0 < n_steps:
-            t1 = np.searchsorted(step_rows, step_rows[t0] + max_rows, side="right") - 1
-            t1 = min(max(t1, t0 + 1), n_steps)
-            rows = slice(step_rows[t0], step_rows[t1])
-            n_rows = rows.stop - rows.start
-            if out is not None:
-                states = out[rows]
-            elif store_states:
-                if buffer.shape[0] < n_rows:
-                    buffer = np.empty((n_rows, self.n_units), dtype)
-                states = buffer[:n_rows]
-            else:
-                states = buffer[:0]
-            if fused:
-                inputs, kernel_input_t = packed_x[rows], input_t
-            else:  # one GEMM for the window's drive beats per-step products
-                inputs, kernel_input_t = packed_x[rows] @ input_t + bias, input_t[:0]
-            h, total = _kernels.run_packed(
-                np.ascontiguousarray(inputs),
-                kernel_input_t,
-                bias,
-                packing.batch_sizes[t0:t1],
-                h,
-                *operands,
-                self.coupling,
-                activation,
-                states,
-            )
-            # Non-finite states persist (inf and NaN propagate through rho and W), so
-            # the sums catch a blow-up anywhere in the window.
-            if not np.all(np.isfinite(total)):
-                raise FloatingPointError(
-                    f"Reservoir states became NaN or infinite by time step {t1}. "
-                    f"The residual's spectral radius is "
-                    f"{self.residual_.spectral_radius_:.3g}"
-                    + (" (> 1, supercritical)" if self.residual_.spectral_radius_ > 1 else "")
-                    + "; lower residual_scale, coupling, recurrent_gain or the input "
-                    "scaling, or use dtype float64."
-                )
-            yield rows, states, h, total
-            t0 = t1
-
-    def _run(self, seqs, *, store_states, initial_state=None):
-        """Run all sequences; return (states list or None, last, total) in input order."""
-        n_rows = int(seqs.lengths.sum())
-        packed_states = np.empty((n_rows, self.n_units), seqs.dtype) if store_states else None
-        packing = make_packing(seqs.lengths)
-        total = 0.0
-        for _, _, last_so_far, window_total in self._state_windows(
-            seqs, packing, out=packed_states, initial_state=initial_state
-        ):
-            last, total = last_so_far, total + window_total
-        inverse = np.argsort(packing.order)
-        last, total = last[inverse], total[inverse]
-        if not store_states:
-            return None, last, total
-        if len(seqs) == 1:
-            return [packed_states], last, total
-        return unpack(packed_states, packing), last, total
-
-    def _sequence_features(self, last, total, lengths):
-        if self.sequence_features == "last":
-            return last
-        mean = total / lengths[:, None].astype(total.dtype)
-        if self.sequence_features == "mean":
-            return mean
-        return np.hstack([last, mean])
 
     def transform(self, X):
         """Run the reservoir and return its states or per-sequence features.
@@ -580,13 +624,16 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             (``n_units`` columns each) or both (``2 * n_units`` columns), as set by
             ``sequence_features``.
         """
-        check_is_fitted(self)
+        network = self.network_
         seqs = validate_sequences(self, X, reset=False)
+        self._output_kinds[threading.get_ident()] = (
+            "series" if seqs.kind == "series" else "sequences"
+        )
         if seqs.kind == "series":
-            states, _, _ = self._run(seqs, store_states=True)
+            states, _, _ = network.run(seqs, store_states=True)
             return states[0]
-        _, last, total = self._run(seqs, store_states=False)
-        return self._sequence_features(last, total, seqs.lengths)
+        _, last, total = network.run(seqs, store_states=False)
+        return sequence_features(last, total, seqs.lengths, self.sequence_features)
 
     def run(self, X, initial_state=None):
         """Return the full state trajectories.
@@ -618,9 +665,9 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         >>> [s.shape for s in res.run([X[0], X[0, :3]])]
         [(10, 8), (3, 8)]
         """
-        check_is_fitted(self)
+        network = self.network_
         seqs = validate_sequences(self, X, reset=False)
-        states, _, _ = self._run(seqs, store_states=True, initial_state=initial_state)
+        states, _, _ = network.run(seqs, store_states=True, initial_state=initial_state)
         if seqs.kind == "series":
             return states[0]
         if seqs.kind == "batch":
@@ -630,11 +677,24 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     # ---------------------------------------------------------------- dynamics
 
     def _cached_dynamics(self, name, compute):
-        # coupling and activation are read at run time, so they are part of the key.
-        check_is_fitted(self)
-        key = (name, self.coupling, self.activation)
+        # Computed from the current network (coupling and activation may change after
+        # fit, so they are part of the key). Every failure comes out as an
+        # AttributeError subclass, so hasattr, dir and inspect never see another error.
+        network = self.network_
+        key = (name, network.coupling, network.activation)
         if key not in self._dynamics_cache:
-            self._dynamics_cache[key] = compute()
+            try:
+                value = compute(network)
+            except FloatingPointError as exc:
+                raise DynamicsOverflowError(
+                    f"{name} cannot be computed: {exc} Compute it with the functions of "
+                    "wcrnn_rc.analysis to choose the drive and steps."
+                ) from exc
+            except AttributeError:
+                raise
+            except Exception as exc:
+                raise DynamicsError(f"{name} cannot be computed: {exc}") from exc
+            self._dynamics_cache[key] = value
         return self._dynamics_cache[key]
 
     @property
@@ -648,10 +708,10 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     def lyapunov_exponents_(self):
         """ndarray of shape (min(n_units, 100),): numeric Lyapunov spectrum, cached."""
         return self._cached_dynamics(
-            "lyapunov",
-            lambda: lyapunov_spectrum(
-                self,
-                n_exponents=min(self.n_units, 100),
+            "lyapunov_exponents_",
+            lambda network: lyapunov_spectrum(
+                network,
+                n_exponents=min(network.n_units, 100),
                 n_steps=2000,
                 washout=500,
                 random_state=0,
@@ -660,7 +720,8 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     def _memory(self):
         return self._cached_dynamics(
-            "memory", lambda: memory_capacity(self, return_curve=True, random_state=0)
+            "memory_capacity_",
+            lambda network: memory_capacity(network, return_curve=True, random_state=0),
         )
 
     @property

@@ -23,7 +23,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from . import _kernels
+from . import _constants
 
 __all__ = [
     "BaseResidual",
@@ -232,7 +232,7 @@ class BaseResidual(BaseEstimator):
     """Base class of residual maps.
 
     Subclasses implement ``_build(n_units, X, rng)`` and set, on the built object,
-    ``n_units_``, ``kind_`` (a ``_kernels.RESIDUAL_*`` constant) and the structured
+    ``n_units_``, ``kind_`` (a ``_constants.RESIDUAL_*`` constant) and the structured
     parameters the kind needs (``diagonal_``, ``blocks_`` or ``matrix_``). The
     eigenvalues follow from the structure.
 
@@ -305,18 +305,18 @@ class BaseResidual(BaseEstimator):
     def _set_matrix(self, R):
         """Store a checked matrix R, as a diagonal when it is one (O(N) per step)."""
         if np.count_nonzero(R - np.diag(np.diag(R))) == 0:
-            self.kind_ = _kernels.RESIDUAL_DIAGONAL
+            self.kind_ = _constants.RESIDUAL_DIAGONAL
             self.diagonal_ = np.diag(R).copy()
         else:
-            self.kind_ = _kernels.RESIDUAL_DENSE
+            self.kind_ = _constants.RESIDUAL_DENSE
             self.matrix_ = R
 
     def _compute_eigenvalues(self):
-        if self.kind_ in (_kernels.RESIDUAL_DIAGONAL, _kernels.RESIDUAL_TANH):
+        if self.kind_ in (_constants.RESIDUAL_DIAGONAL, _constants.RESIDUAL_TANH):
             return self.diagonal_
-        if self.kind_ == _kernels.RESIDUAL_NONE:
+        if self.kind_ == _constants.RESIDUAL_NONE:
             return np.zeros(self.n_units_)
-        if self.kind_ == _kernels.RESIDUAL_BLOCKS:
+        if self.kind_ == _constants.RESIDUAL_BLOCKS:
             eig = [np.linalg.eigvals(block) for block in self.blocks_]
             if 2 * len(self.blocks_) < self.n_units_:
                 eig.append(self.diagonal_[-1:])
@@ -332,12 +332,12 @@ class BaseResidual(BaseEstimator):
         """
         self._check_built()
         n = self.n_units_
-        if self.kind_ == _kernels.RESIDUAL_DENSE:
+        if self.kind_ == _constants.RESIDUAL_DENSE:
             return self.matrix_.copy()
-        if self.kind_ in (_kernels.RESIDUAL_DIAGONAL, _kernels.RESIDUAL_TANH):
+        if self.kind_ in (_constants.RESIDUAL_DIAGONAL, _constants.RESIDUAL_TANH):
             return np.diag(self.diagonal_)
         R = np.zeros((n, n))
-        if self.kind_ == _kernels.RESIDUAL_BLOCKS:
+        if self.kind_ == _constants.RESIDUAL_BLOCKS:
             for p, block in enumerate(self.blocks_):
                 R[2 * p : 2 * p + 2, 2 * p : 2 * p + 2] = block
             if n % 2:
@@ -356,7 +356,7 @@ class BaseResidual(BaseEstimator):
         rho_h : ndarray of shape (..., n_units)
         """
         h = np.asarray(h)
-        if self.kind_ == _kernels.RESIDUAL_TANH:
+        if self.kind_ == _constants.RESIDUAL_TANH:
             return self.diagonal_ * np.tanh(h)
         return h @ self.to_matrix().T
 
@@ -379,7 +379,7 @@ class BaseResidual(BaseEstimator):
         blocks = getattr(self, "blocks_", None)
         blocks = np.zeros((0, 2, 2)) if blocks is None else blocks
         dense_t = np.zeros((0, 0))
-        if self.kind_ == _kernels.RESIDUAL_DENSE:
+        if self.kind_ == _constants.RESIDUAL_DENSE:
             dense_t = self.matrix_.T
         return (
             self.kind_,
@@ -409,7 +409,7 @@ class NoResidual(BaseResidual):
     """
 
     def _build(self, n_units, X, rng):
-        self.kind_ = _kernels.RESIDUAL_NONE
+        self.kind_ = _constants.RESIDUAL_NONE
 
 
 class IdentityResidual(_ScaledResidual):
@@ -436,7 +436,7 @@ class IdentityResidual(_ScaledResidual):
     """
 
     def _build(self, n_units, X, rng):
-        self.kind_ = _kernels.RESIDUAL_DIAGONAL
+        self.kind_ = _constants.RESIDUAL_DIAGONAL
         self.diagonal_ = np.full(n_units, float(self.scale))
 
 
@@ -463,7 +463,7 @@ class OrthogonalResidual(_ScaledResidual):
     """
 
     def _build(self, n_units, X, rng):
-        self.kind_ = _kernels.RESIDUAL_DENSE
+        self.kind_ = _constants.RESIDUAL_DENSE
         self.matrix_ = float(self.scale) * haar_orthogonal(n_units, random_state=rng)
         self._known_radius = abs(float(self.scale))
 
@@ -539,7 +539,7 @@ class RotationalResidual(_ScaledResidual):
                 )
             if not np.all(np.isfinite(angles)):
                 raise ValueError("RotationalResidual angles must be finite.")
-        self.kind_ = _kernels.RESIDUAL_BLOCKS
+        self.kind_ = _constants.RESIDUAL_BLOCKS
         self._known_radius = abs(float(self.scale))
         self.angles_ = angles
         self.blocks_ = block_rotation(angles, float(self.scale))
@@ -588,7 +588,7 @@ class HeterogeneousResidual(BaseResidual):
                 "HeterogeneousResidual timescales must be (tau_min, tau_max) with "
                 f"0 < tau_min <= tau_max < inf; got {self.timescales!r}."
             )
-        self.kind_ = _kernels.RESIDUAL_DIAGONAL
+        self.kind_ = _constants.RESIDUAL_DIAGONAL
         self.timescales_ = log_uniform_timescales(n_units, scales)
         self.diagonal_ = np.exp(-1.0 / self.timescales_)
 
@@ -615,7 +615,7 @@ class TanhResidual(_ScaledResidual):
     is_linear = False
 
     def _build(self, n_units, X, rng):
-        self.kind_ = _kernels.RESIDUAL_TANH
+        self.kind_ = _constants.RESIDUAL_TANH
         self.diagonal_ = np.full(n_units, float(self.scale))
 
 

@@ -24,9 +24,10 @@ from sklearn.model_selection import ParameterGrid, cross_validate
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
+from ._config import single_blas_thread
+from ._network import find_reservoir, network_of
 from .analysis import max_lyapunov_exponent, memory_capacity
-from .analysis._common import find_reservoir, fitted_reservoir, single_blas_thread
-from .estimators import _WCRNNEstimator
+from .estimators import WCRNNClassifier, WCRNNRegressor
 from .reservoir import WCRNNReservoir
 
 __all__ = ["draw_seeds", "edge_of_chaos_scorer", "memory_capacity_scorer", "parameter_sweep"]
@@ -41,8 +42,7 @@ def _max_lyapunov_metric(reservoir, random_state):
 
 
 def _spectral_radius_metric(reservoir, random_state):
-    fitted = fitted_reservoir(reservoir, lambda: np.zeros((1, 1)))
-    return fitted.residual_.spectral_radius_
+    return network_of(reservoir, lambda: np.zeros((1, 1))).residual_radius
 
 
 METRICS = {
@@ -76,7 +76,7 @@ def _sweep_reservoir(estimator):
     """The (unfitted) reservoir inside an unfitted estimator or pipeline, or None."""
     if isinstance(estimator, WCRNNReservoir):
         return estimator
-    if isinstance(estimator, _WCRNNEstimator):
+    if isinstance(estimator, (WCRNNRegressor, WCRNNClassifier)):
         return WCRNNReservoir() if estimator.reservoir is None else estimator.reservoir
     for _, step in getattr(estimator, "steps", []):
         found = _sweep_reservoir(step)
@@ -87,7 +87,7 @@ def _sweep_reservoir(estimator):
 
 def _with_seed(estimator, seed):
     """Clone-safe: put ``seed`` in every random_state of ``estimator`` (nested too)."""
-    if isinstance(estimator, _WCRNNEstimator) and estimator.reservoir is None:
+    if isinstance(estimator, (WCRNNRegressor, WCRNNClassifier)) and estimator.reservoir is None:
         estimator.set_params(reservoir=WCRNNReservoir())
     keys = [
         key

@@ -6,8 +6,9 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from .. import _kernels
-from ._common import as_series, blas_threads_for, fitted_reservoir
+from .. import _config, _kernels
+from .._config import LYAPUNOV_SINGLE_THREAD_MAX_WORK, blas_threads_for
+from ._common import analysed_network, as_series
 
 __all__ = ["lyapunov_spectrum", "max_lyapunov_exponent"]
 
@@ -15,10 +16,6 @@ __all__ = ["lyapunov_spectrum", "max_lyapunov_exponent"]
 # drifted apart by a factor of up to 1e4 (about 4 of 16 digits), at most every 128 steps.
 _MAX_LOG_SPREAD = float(np.log(1e4))
 _MAX_INTERVAL = 128
-# Per-step products of up to this many multiply-adds (k * N**2) run faster on one BLAS
-# thread than on two (2 cores, N = k = 100: 55 instead of 92 us per step; N = k = 400:
-# 2.4 instead of 1.5 ms, so larger ones keep the default threads).
-_SINGLE_THREAD_MAX_WORK = 10_000_000
 
 
 @validate_params(
@@ -58,7 +55,7 @@ def lyapunov_spectrum(
 
     Parameters
     ----------
-    reservoir : WCRNNReservoir, or fitted estimator or pipeline containing one
+    reservoir : WCRNNReservoir, fitted estimator or pipeline containing one, or Network
         The network. An unfitted reservoir is cloned and fitted on the drive (the
         argument is left unchanged).
     X : array-like of shape (n_steps_total, n_features), default=None
@@ -119,11 +116,11 @@ def lyapunov_spectrum(
     if X is None:
         if n_steps is None:
             n_steps = 2000
-        res = fitted_reservoir(reservoir, lambda: np.zeros((1, 1)))
-        drive = rng.uniform(-1.0, 1.0, size=(washout + n_steps, res.n_features_in_))
+        network = analysed_network(reservoir, lambda: np.zeros((1, 1)))
+        drive = rng.uniform(-1.0, 1.0, size=(washout + n_steps, network.n_features))
     else:
-        res = fitted_reservoir(reservoir, lambda: X)
-        drive = as_series(res, X)
+        network = analysed_network(reservoir, lambda: X)
+        drive = as_series(network, X)
         available = drive.shape[0] - washout
         if n_steps is None:
             n_steps = available
@@ -134,29 +131,32 @@ def lyapunov_spectrum(
             )
         drive = drive[: washout + n_steps]
 
-    n_units = res.n_units
+    n_units = network.n_units
     k = n_units if n_exponents is None else n_exponents
     if k > n_units:
         raise ValueError(f"n_exponents={k} exceeds the number of units ({n_units}).")
     # Rows of one (n_units, n_units) draw: the first k directions do not depend on k,
     # so a partial spectrum is the leading part of the full one.
     frame0 = np.linalg.qr(rng.standard_normal((k, n_units)).T)[0].T.copy()
-    input_t, bias, operands, activation = res._kernel_arguments(np.float64, batched=False)
+    input_t, bias = network.input_operands(np.float64)
+    if input_t.shape[0] > _config.MAX_FUSED_FEATURES:  # one GEMM for the whole drive
+        drive, input_t = drive @ input_t + bias, input_t[:0]
     every = 0 if reorthonormalize_every == "auto" else reorthonormalize_every
     overflow = FloatingPointError(
         "The Lyapunov computation overflowed: the states or tangent vectors became "
         "infinite. Lower the residual scale, coupling or input scaling."
     )
-    with blas_threads_for(k * n_units**2, _SINGLE_THREAD_MAX_WORK), np.errstate(divide="ignore"):
+    work = k * n_units**2
+    with blas_threads_for(work, LYAPUNOV_SINGLE_THREAD_MAX_WORK), np.errstate(divide="ignore"):
         try:
             log_growth, last_state, _ = _kernels.lyapunov_qr(
                 drive,
                 input_t,
                 bias,
                 np.zeros((1, n_units)),
-                *operands,
-                float(res.coupling),
-                activation,
+                *network.recurrent_operands(np.float64, batched=False),
+                network.coupling,
+                network.activation,
                 frame0,
                 washout,
                 every,

@@ -7,14 +7,10 @@ from scipy import linalg
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ._common import as_series, blas_threads_for, fitted_reservoir
+from .._config import MEMORY_SINGLE_THREAD_MAX_WORK, blas_threads_for
+from ._common import analysed_network, as_series
 
 __all__ = ["memory_capacity"]
-
-# Up to this many multiply-adds in the two products (about N = 400 with the defaults)
-# one BLAS thread is faster than two (2 cores: N = 100 took 6 instead of 20 ms, N = 400
-# 245 instead of 347 ms; N = 800 2.3 instead of 1.6 s).
-_SINGLE_THREAD_MAX_WORK = 4e9
 
 # Targets are built this many elements (steps x delays x features) at a time (8 MB).
 _TARGET_BLOCK_ELEMENTS = 1 << 20
@@ -131,8 +127,8 @@ def memory_capacity(
     def drive_to_fit():
         return np.zeros((1, 1)) if series is None else _as_2d(series)
 
-    res = fitted_reservoir(reservoir, drive_to_fit)
-    n_units, n_features = res.n_units, res.n_features_in_
+    network = analysed_network(reservoir, drive_to_fit)
+    n_units, n_features = network.n_units, network.n_features
     max_delay = 2 * n_units if max_delay is None else max_delay
     washout = max_delay if washout is None else washout
     start = max(washout, max_delay)
@@ -140,7 +136,7 @@ def memory_capacity(
         n_steps = max(2000, 20 * n_units) if n_steps is None else n_steps
         u = input_scaling * rng.uniform(-1.0, 1.0, size=(start + n_steps, n_features))
     else:
-        u = as_series(res, series, name="series")
+        u = as_series(network, series, name="series")
         available = u.shape[0] - start
         n_steps = available if n_steps is None else n_steps
         if n_steps < 2 or n_steps > available:
@@ -158,21 +154,21 @@ def memory_capacity(
         )
 
     work = n_train * n_units * (n_units + max_delay * n_features)  # the two products
-    with blas_threads_for(work, _SINGLE_THREAD_MAX_WORK):
-        curve = _memory_curve(res, u, start, n_steps, n_train, max_delay)
+    with blas_threads_for(work, MEMORY_SINGLE_THREAD_MAX_WORK):
+        curve = _memory_curve(network, u, start, n_steps, n_train, max_delay)
     curve = curve.reshape(max_delay, n_features).sum(axis=1)
     mc = float(curve.sum())
     return (mc, curve) if return_curve else mc
 
 
-def _memory_curve(res, u, start, n_steps, n_train, max_delay):
+def _memory_curve(network, u, start, n_steps, n_train, max_delay):
     """Held-out squared correlations, one per (delay, feature), delay-major.
 
     The targets (a row per step, a column per delay and feature) are built block by
     block from a view of u, so memory stays O(N T) for the states plus one block,
     not O(T K d) (320 MB for N = 1000 with the defaults).
     """
-    states = res.run(u)[start:]
+    states = network.run_series(u)[start:]
     # windows[t, c, k - 1] = u[start + t - k, c]: reversed windows of u, a view.
     windows = np.lib.stride_tricks.sliding_window_view(u, max_delay, axis=0)
     windows = windows[start - max_delay : start - max_delay + n_steps, :, ::-1]

@@ -32,6 +32,9 @@ _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _PREDICT_BATCH = 1024  # sequences per forward pass in predict
 
 
+_FITTED_ATTRIBUTES = ("module_", "optimizer_", "history_", "n_epochs_", "best_epoch_", "best_loss_")
+
+
 class _SequenceModel(nn.Module):
     """A WCRNN layer and a linear readout of its last state or of every state."""
 
@@ -151,6 +154,9 @@ class _BaseWCRNNTorch(BaseEstimator):
 
     # ------------------------------------------------------------------ helpers
 
+    def __sklearn_is_fitted__(self):
+        return "module_" in self.__dict__
+
     def _torch_device(self):
         name = "cuda" if self.device == "auto" and torch.cuda.is_available() else self.device
         name = "cpu" if name == "auto" else name
@@ -254,8 +260,10 @@ class _BaseWCRNNTorch(BaseEstimator):
         optimizer = _OPTIMIZERS[self.optimizer](
             module.parameters(), lr=self.lr, weight_decay=self.weight_decay
         )
-        self.module_, self.optimizer_ = module, optimizer
-        self.history_ = {"train_loss": [], "valid_loss": []}
+        # Fitted attributes appear only when training succeeds (a NaN loss raises).
+        for name in _FITTED_ATTRIBUTES:
+            self.__dict__.pop(name, None)
+        history = {"train_loss": [], "valid_loss": []}
         best_loss, best_state, best_epoch, stale = np.inf, None, 0, 0
 
         from tqdm.auto import tqdm
@@ -288,11 +296,11 @@ class _BaseWCRNNTorch(BaseEstimator):
                     f"The training loss became {train_loss} in epoch {epoch + 1}; lower lr, "
                     "residual_scale or coupling, or set clip_grad_norm."
                 )
-            self.history_["train_loss"].append(train_loss)
+            history["train_loss"].append(train_loss)
             monitored = train_loss
             if len(valid_idx):
                 monitored = self._evaluate(module, data, valid_idx, target_tensor, mask, per_step)
-                self.history_["valid_loss"].append(monitored)
+                history["valid_loss"].append(monitored)
             epochs.set_postfix(
                 train=f"{train_loss:.4g}",
                 **({"valid": f"{monitored:.4g}"} if len(valid_idx) else {}),
@@ -307,7 +315,8 @@ class _BaseWCRNNTorch(BaseEstimator):
         epochs.close()
         if best_state is not None:
             module.load_state_dict(best_state)
-        self.n_epochs_ = len(self.history_["train_loss"])
+        self.module_, self.optimizer_, self.history_ = module, optimizer, history
+        self.n_epochs_ = len(history["train_loss"])
         self.best_epoch_ = best_epoch
         self.best_loss_ = float(best_loss)
         return self

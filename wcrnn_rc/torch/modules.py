@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
-from .. import _kernels
+from .. import _constants
 from ..reservoir import WCRNNReservoir
 from ..residuals import NoResidual, RotationalResidual, TanhResidual
 
@@ -26,11 +26,11 @@ __all__ = ["WCRNN", "WCRNNCell"]
 
 _ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "identity": lambda a: a}
 _RESIDUAL_KINDS = {
-    _kernels.RESIDUAL_NONE: "none",
-    _kernels.RESIDUAL_DIAGONAL: "diagonal",
-    _kernels.RESIDUAL_BLOCKS: "blocks",
-    _kernels.RESIDUAL_DENSE: "dense",
-    _kernels.RESIDUAL_TANH: "tanh",
+    _constants.RESIDUAL_NONE: "none",
+    _constants.RESIDUAL_DIAGONAL: "diagonal",
+    _constants.RESIDUAL_BLOCKS: "blocks",
+    _constants.RESIDUAL_DENSE: "dense",
+    _constants.RESIDUAL_TANH: "tanh",
 }
 
 
@@ -194,28 +194,28 @@ class WCRNNCell(nn.Module):
             raise TypeError(f"dtype must be a floating dtype; got {dtype}.")
 
         def tensor(array):
-            return torch.as_tensor(np.asarray(array, dtype=np.float64), device=device).to(dtype)
+            return torch.as_tensor(np.array(array, dtype=np.float64), device=device).to(dtype)
 
+        network = reservoir.network_  # validated coupling and activation, read-only arrays
         self.activation = reservoir.activation
         self.train_residual = bool(train_residual)
-        self.weight_hh = nn.Parameter(tensor(reservoir.recurrent_weights_))
-        self.weight_ih = nn.Parameter(tensor(reservoir.input_weights_))
-        self.bias = nn.Parameter(tensor(reservoir.bias_))
-        self.register_buffer("coupling", tensor(float(reservoir.coupling)))
+        self.weight_hh = nn.Parameter(tensor(network.recurrent_weights))
+        self.weight_ih = nn.Parameter(tensor(network.input_weights))
+        self.bias = nn.Parameter(tensor(network.bias))
+        self.register_buffer("coupling", tensor(network.coupling))
 
-        res = reservoir.residual_
-        kind = _RESIDUAL_KINDS[res.kind_]
+        kind = _RESIDUAL_KINDS[network.residual_kind]
         self.residual_kind = kind
-        n = res.n_units_
+        n = network.n_units
         if kind == "diagonal":
-            self._add_residual("residual_diagonal", tensor(res.diagonal_))
+            self._add_residual("residual_diagonal", tensor(network.residual_diag))
         elif kind == "blocks":
-            self._add_residual("residual_blocks", tensor(res.blocks_.reshape(-1, 2, 2)))
-            self._add_residual("residual_tail", tensor(res.diagonal_[2 * (n // 2) :]))
+            self._add_residual("residual_blocks", tensor(network.residual_blocks))
+            self._add_residual("residual_tail", tensor(network.residual_diag[2 * (n // 2) :]))
         elif kind == "dense":
-            self._add_residual("residual_matrix", tensor(res.matrix_))
+            self._add_residual("residual_matrix", tensor(network.residual_dense_t.T))
         elif kind == "tanh":
-            self._add_residual("residual_scale", tensor(float(res.scale)))
+            self._add_residual("residual_scale", tensor(float(network.residual_diag[0])))
 
     def _add_residual(self, name, value):
         if self.train_residual:

@@ -1,0 +1,72 @@
+"""Machine-tuned thresholds, each with the measurement behind it, and BLAS thread control.
+
+The values were measured on the project's 2-core x86-64 machines (AVX-512, OpenBLAS);
+the benchmark named beside each one re-measures it. They only move work between
+equivalent code paths: changing one changes speed, never results beyond rounding.
+
+This module imports only the standard library (threadpoolctl lazily), so that every
+other module can read it.
+"""
+
+import contextlib
+import functools
+import threading
+
+# W runs as CSR when at most this fraction of its entries is non-zero; above it a
+# dense product is faster. One series and a batch cross over at different densities,
+# since a batch reuses each dense row of W across sequences (benchmarks/bench_sparse.py:
+# crossovers 0.08-0.12 for one series and 0.015-0.033 for a batch of 256).
+SPARSE_MAX_DENSITY = {"series": 0.1, "batch": 0.02}
+
+# Largest window (rows x units) of states run at once; longer inputs run in windows, so
+# a streamed fit holds one window (16 MB in float64) however long the series.
+WINDOW_ELEMENTS = 1 << 21
+
+# Up to this many input features, U x_t is applied inside the step; above it, one GEMM
+# per window computes the drive U x_t + b first (benchmarks/bench_single_series.py).
+MAX_FUSED_FEATURES = 16
+
+# Dense products with k * N at most this (e.g. one series of N <= 256 units) run as a
+# plain loop in the kernel: below it, BLAS call overhead outweighs the arithmetic.
+# numba compiles this value into the cached kernels: after changing it, clear the
+# numba cache (the __pycache__ *.nbi / *.nbc files), which does not track this file.
+SMALL_PRODUCT_ROWS_X_UNITS = 256
+
+# Memory capacity: up to this many multiply-adds in the readout's products (about
+# N = 400 with the defaults) one BLAS thread is faster than two (2 cores: N = 100 took
+# 6 instead of 20 ms, N = 400 245 instead of 347 ms; N = 800 2.3 instead of 1.6 s).
+MEMORY_SINGLE_THREAD_MAX_WORK = 4e9
+
+# Lyapunov spectra: per-step products of up to this many multiply-adds (k * N**2) run
+# faster on one BLAS thread than on two (2 cores, N = k = 100: 55 instead of 92 us per
+# step; N = k = 400: 2.4 instead of 1.5 ms, so larger ones keep the default threads).
+LYAPUNOV_SINGLE_THREAD_MAX_WORK = 10_000_000
+
+
+@functools.cache
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController  # a dependency of scikit-learn
+
+    return ThreadpoolController()
+
+
+def single_blas_thread():
+    """Context manager: BLAS (NumPy's, SciPy's, numba's calls) on one thread inside.
+
+    The limit is process-wide. Made once per process (about 3 ms), then about 10 us per
+    use.
+    """
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
+def blas_threads_for(work, single_thread_max_work):
+    """One BLAS thread for small ``work`` (multiply-adds), else the default.
+
+    On small products, thread start-up and synchronisation cost more than they save.
+    Only the main thread changes the limit: the limit is process-wide, so a worker
+    thread (a threaded sweep) setting and restoring it would race with its siblings;
+    such callers set the limit once around the whole parallel run instead.
+    """
+    if work > single_thread_max_work or threading.current_thread() is not threading.main_thread():
+        return contextlib.nullcontext()
+    return single_blas_thread()

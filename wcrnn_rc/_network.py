@@ -1,0 +1,482 @@
+"""The fitted network: one immutable object holding the operands the kernels take.
+
+:class:`~wcrnn_rc.WCRNNReservoir` builds a :class:`Network` in ``fit`` and exposes it
+as ``network_``. Everything that runs the network (the reservoir's ``transform``, the
+estimators' streamed readout, the analysis functions, the torch backend) reads it,
+and every size the kernels use comes from its arrays, so no parameter changed after
+``fit`` can reach a kernel. Its arrays are read-only.
+
+The module also finds the network inside a fitted reservoir, estimator or pipeline
+(``find_network``), by the public ``network_`` attribute alone.
+"""
+
+import dataclasses
+import math
+import numbers
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+
+from . import _config, _kernels
+from ._constants import ACTIVATIONS, RESIDUAL_BLOCKS, RESIDUAL_DENSE, RESIDUAL_KINDS
+from ._validation import make_packing, pack, unpack
+
+__all__ = ["Network", "find_network", "find_reservoir", "network_of", "sequence_features"]
+
+_ARRAY_FIELDS = (
+    "recurrent_t",
+    "indptr",
+    "indices",
+    "data",
+    "input_weights",
+    "bias",
+    "residual_diag",
+    "residual_blocks",
+    "residual_dense_t",
+)
+
+
+def csr_arrays(W):
+    """CSR ``(indptr, indices, data)`` of a dense square matrix, for the kernels."""
+    rows, cols = np.nonzero(W)
+    indptr = np.searchsorted(rows, np.arange(W.shape[0] + 1)).astype(np.int64)
+    return indptr, cols.astype(np.int64), np.ascontiguousarray(W[rows, cols], dtype=np.float64)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Network:
+    """The operands of a fitted WCRNN, in the layouts the kernels take (float64).
+
+    Build it with :meth:`from_weights`. ``coupling`` and ``activation`` are the only
+    fields meant to change after ``fit`` (:meth:`with_run_parameters` returns a copy);
+    everything else is fixed.
+
+    Attributes
+    ----------
+    recurrent_t : ndarray of shape (n_units, n_units)
+        ``W.T``, C-contiguous (the dense layout).
+    indptr, indices, data : ndarray
+        CSR arrays of W; empty when W is too dense for the sparse path.
+    w_density : float
+        Fraction of non-zero entries of W (selects the path per call).
+    input_weights : ndarray of shape (n_units, n_features)
+        U.
+    bias : ndarray of shape (n_units,)
+        b.
+    residual_kind : int
+        A ``wcrnn_rc._constants.RESIDUAL_*`` code.
+    residual_diag, residual_blocks, residual_dense_t : ndarray
+        The residual's structured operands (see ``BaseResidual.kernel_operands``).
+    residual_radius : float
+        Spectral radius of the (linearised) residual, for messages.
+    coupling : float
+        eps.
+    activation : int
+        A ``wcrnn_rc._constants.ACTIVATION_*`` code.
+    """
+
+    recurrent_t: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    w_density: float
+    input_weights: np.ndarray
+    bias: np.ndarray
+    residual_kind: int
+    residual_diag: np.ndarray
+    residual_blocks: np.ndarray
+    residual_dense_t: np.ndarray
+    residual_radius: float
+    coupling: float
+    activation: int
+    _casts: dict = dataclasses.field(default_factory=dict, init=False, repr=False)
+
+    @classmethod
+    def from_weights(cls, W, U, b, residual, *, coupling, activation):
+        """Build the network from W, U, b and a built residual object.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_units, n_units)
+        U : ndarray of shape (n_units, n_features)
+        b : ndarray of shape (n_units,)
+        residual : BaseResidual
+            A built residual (its ``kernel_operands`` and ``spectral_radius_``).
+        coupling : float
+        activation : str
+            A name of ``wcrnn_rc._constants.ACTIVATIONS``.
+
+        Returns
+        -------
+        network : Network
+        """
+        W = np.asarray(W, dtype=np.float64)
+        density = np.count_nonzero(W) / max(W.size, 1)
+        if density <= max(_config.SPARSE_MAX_DENSITY.values()):
+            indptr, indices, data = csr_arrays(W)
+        else:
+            indptr, indices, data = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        kind, diag, blocks, dense_t = residual.kernel_operands(np.float64)
+        return cls(
+            recurrent_t=np.ascontiguousarray(W.T),
+            indptr=indptr,
+            indices=indices,
+            data=data,
+            w_density=float(density),
+            input_weights=np.array(U, dtype=np.float64, order="C"),
+            bias=np.array(b, dtype=np.float64),
+            residual_kind=int(kind),
+            residual_diag=diag,
+            residual_blocks=blocks,
+            residual_dense_t=dense_t,
+            residual_radius=float(residual.spectral_radius_),
+            coupling=coupling,
+            activation=ACTIVATIONS[activation] if isinstance(activation, str) else activation,
+        )
+
+    def __post_init__(self):
+        # Cast scalars to the kernels' types here, so one specialisation serves any
+        # Python or NumPy scalar type (int 1, bool, float32 each compiled anew before).
+        set_field = object.__setattr__
+        if isinstance(self.coupling, bool | str) or not isinstance(self.coupling, numbers.Real):
+            raise TypeError(f"coupling must be a real number; got {self.coupling!r}.")
+        coupling = float(self.coupling)
+        if not (math.isfinite(coupling) and coupling >= 0):
+            raise ValueError(f"coupling must be finite and >= 0; got {coupling}.")
+        set_field(self, "coupling", coupling)
+        if self.activation not in ACTIVATIONS.values():
+            raise ValueError(f"Unknown activation code {self.activation!r}.")
+        set_field(self, "activation", int(self.activation))
+        if self.residual_kind not in RESIDUAL_KINDS:
+            raise ValueError(f"Unknown residual kind {self.residual_kind!r}.")
+        set_field(self, "w_density", float(self.w_density))
+        set_field(self, "residual_radius", float(self.residual_radius))
+        n_units, n_features = self.input_weights.shape
+        expected = {
+            "recurrent_t": (n_units, n_units),
+            "bias": (n_units,),
+            "residual_diag": (n_units,),
+        }
+        if self.indptr.size:
+            expected["indptr"] = (n_units + 1,)
+            if self.indices.shape != self.data.shape or (
+                self.indices.size and not (0 <= self.indices.min() <= self.indices.max() < n_units)
+            ):
+                raise ValueError("The CSR arrays of W do not describe an N x N matrix.")
+        if self.residual_kind == RESIDUAL_BLOCKS:
+            expected["residual_blocks"] = (n_units // 2, 2, 2)
+        if self.residual_kind == RESIDUAL_DENSE:
+            expected["residual_dense_t"] = (n_units, n_units)
+        for name, shape in expected.items():
+            if getattr(self, name).shape != shape:
+                raise ValueError(
+                    f"Network operand {name} has shape {getattr(self, name).shape}; expected "
+                    f"{shape} for {n_units} units and {n_features} input features."
+                )
+        self._freeze()
+
+    def _freeze(self):
+        for name in _ARRAY_FIELDS:
+            array = getattr(self, name)
+            if array.flags.writeable:
+                array = array.copy() if array.base is not None else array
+                array.setflags(write=False)
+                object.__setattr__(self, name, array)
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.__dict__["_casts"] = {}
+        self._freeze()
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_casts"] = {}
+        return state
+
+    @property
+    def n_units(self):
+        """int: number of units N, from the arrays."""
+        return self.input_weights.shape[0]
+
+    @property
+    def n_features(self):
+        """int: number of input features d, from the arrays."""
+        return self.input_weights.shape[1]
+
+    @property
+    def recurrent_weights(self):
+        """ndarray of shape (n_units, n_units): W (a read-only view)."""
+        return self.recurrent_t.T
+
+    def with_run_parameters(self, *, coupling, activation):
+        """This network with another coupling and activation (validated, cast).
+
+        Returns ``self`` when both are unchanged.
+        """
+        code = ACTIVATIONS[activation] if isinstance(activation, str) else activation
+        if coupling == self.coupling and code == self.activation and type(coupling) is float:
+            return self
+        return dataclasses.replace(self, coupling=coupling, activation=code)
+
+    # ------------------------------------------------------------ kernel operands
+
+    def _cast(self, name, dtype):
+        array = getattr(self, name)
+        if dtype == np.float64:
+            return array
+        key = (name, np.dtype(dtype).str)
+        if key not in self._casts:
+            self._casts[key] = np.ascontiguousarray(array, dtype=dtype)
+        return self._casts[key]
+
+    def uses_sparse(self, batched):
+        """Whether a run takes the CSR path (a batch crosses over at a lower density)."""
+        threshold = _config.SPARSE_MAX_DENSITY["batch" if batched else "series"]
+        return self.w_density <= threshold
+
+    def recurrent_operands(self, dtype, batched):
+        """``(W.T, indptr, indices, data, residual kind, diag, blocks, R.T)`` in dtype."""
+        if self.uses_sparse(batched):
+            indptr, indices = self.indptr, self.indices
+            if indptr.size == 0:  # a threshold raised above the density W was stored for
+                indptr, indices, data = csr_arrays(self.recurrent_weights)
+                data = data.astype(dtype)
+            else:
+                data = self._cast("data", dtype)
+            recurrent_t = np.zeros((0, 0), dtype=dtype)
+        else:
+            indptr = indices = np.zeros(0, np.int64)
+            data = np.zeros(0, dtype)
+            recurrent_t = self._cast("recurrent_t", dtype)
+        return (
+            recurrent_t,
+            indptr,
+            indices,
+            data,
+            self.residual_kind,
+            self._cast("residual_diag", dtype),
+            self._cast("residual_blocks", dtype),
+            self._cast("residual_dense_t", dtype),
+        )
+
+    def input_operands(self, dtype):
+        """``(U.T, b)`` in dtype, C-contiguous."""
+        key = ("input_t", np.dtype(dtype).str)
+        if key not in self._casts:
+            self._casts[key] = np.ascontiguousarray(self.input_weights.T, dtype=dtype)
+        return self._casts[key], self._cast("bias", dtype)
+
+    # ------------------------------------------------------------ running
+
+    def initial_states(self, initial_state, n_seq, dtype):
+        """h_0 for ``n_seq`` sequences: zeros, one state broadcast, or one per sequence."""
+        if initial_state is None:
+            return np.zeros((n_seq, self.n_units), dtype=dtype)
+        h0 = np.asarray(initial_state, dtype=dtype)
+        if h0.shape == (self.n_units,):
+            h0 = np.broadcast_to(h0, (n_seq, self.n_units))
+        if h0.shape != (n_seq, self.n_units):
+            raise ValueError(
+                f"initial_state has shape {np.shape(initial_state)}; expected "
+                f"({self.n_units},) or ({n_seq}, {self.n_units})."
+            )
+        if not np.all(np.isfinite(h0)):
+            raise ValueError("initial_state contains NaN or infinity.")
+        return np.array(h0, dtype=dtype, order="C")
+
+    def state_windows(self, seqs, packing=None, *, out=None, store_states=False,
+                      initial_state=None):  # fmt: skip
+        """Run the network window by window over time.
+
+        Yields ``(rows, states, last, total)`` per window of steps: ``rows`` is the
+        slice of packed rows the window covers, ``states`` their packed states,
+        ``last`` the state of every sequence after the window (packed order) and
+        ``total`` the window's sum of states per sequence. States go into ``out[rows]``
+        when ``out`` (all packed rows) is given, else into one window buffer reused
+        for every window when ``store_states``, else nowhere (``states`` is empty).
+        Only one window's input is held at a time.
+
+        Parameters
+        ----------
+        seqs : Sequences
+            Validated input (``wcrnn_rc._validation.validate_sequences``).
+        packing : Packing, default=None
+            ``make_packing(seqs.lengths)`` when None.
+        out : ndarray of shape (n_rows, n_units), default=None
+        store_states : bool, default=False
+        initial_state : array-like of shape (n_units,) or (n_sequences, n_units), \
+                default=None
+        """
+        if seqs.n_features != self.n_features:
+            raise ValueError(
+                f"X has {seqs.n_features} features, but the network takes {self.n_features}."
+            )
+        packing = make_packing(seqs.lengths) if packing is None else packing
+        dtype = seqs.dtype
+        n_units = self.n_units
+        n_rows = int(seqs.lengths.sum())
+        if out is not None and (out.shape != (n_rows, n_units) or out.dtype != dtype):
+            raise ValueError("out does not match the packed states' shape and dtype.")
+        packed_x = seqs.data[0] if len(seqs) == 1 else pack(seqs.data, packing)
+        input_t, bias = self.input_operands(dtype)
+        operands = self.recurrent_operands(dtype, batched=packing.batch_sizes[0] > 1)
+        fused = input_t.shape[0] <= _config.MAX_FUSED_FEATURES
+        h = self.initial_states(initial_state, len(seqs), dtype)[packing.order]
+
+        step_rows = np.concatenate([[0], np.cumsum(packing.batch_sizes)])
+        max_rows = max(1, _config.WINDOW_ELEMENTS // n_units)
+        buffer = np.empty((0, n_units), dtype)  # grown once, reused by every window
+        t0, n_steps = 0, len(packing.batch_sizes)
+        while t0 < n_steps:
+            t1 = np.searchsorted(step_rows, step_rows[t0] + max_rows, side="right") - 1
+            t1 = min(max(t1, t0 + 1), n_steps)
+            rows = slice(step_rows[t0], step_rows[t1])
+            n_rows = rows.stop - rows.start
+            if out is not None:
+                states = out[rows]
+            elif store_states:
+                if buffer.shape[0] < n_rows:
+                    buffer = np.empty((n_rows, n_units), dtype)
+                states = buffer[:n_rows]
+            else:
+                states = buffer[:0]
+            if fused:
+                inputs, kernel_input_t = packed_x[rows], input_t
+            else:  # one GEMM for the window's drive beats per-step products
+                inputs, kernel_input_t = packed_x[rows] @ input_t + bias, input_t[:0]
+            h, total = _kernels.run_packed(
+                np.ascontiguousarray(inputs),
+                kernel_input_t,
+                bias,
+                packing.batch_sizes[t0:t1],
+                h,
+                *operands,
+                self.coupling,
+                self.activation,
+                states,
+            )
+            # Non-finite states persist (inf and NaN propagate through rho and W), so
+            # the sums catch a blow-up anywhere in the window.
+            if not np.all(np.isfinite(total)):
+                raise FloatingPointError(
+                    f"Reservoir states became NaN or infinite by time step {t1}. "
+                    f"The residual's spectral radius is {self.residual_radius:.3g}"
+                    + (" (> 1, supercritical)" if self.residual_radius > 1 else "")
+                    + "; lower residual_scale, coupling, recurrent_gain or the input "
+                    "scaling, or use dtype float64."
+                )
+            yield rows, states, h, total
+            t0 = t1
+
+    def run(self, seqs, *, store_states, initial_state=None):
+        """Run all sequences; return ``(states list or None, last, total)`` in input order."""
+        n_rows = int(seqs.lengths.sum())
+        packed_states = np.empty((n_rows, self.n_units), seqs.dtype) if store_states else None
+        packing = make_packing(seqs.lengths)
+        total = 0.0
+        for _, _, last_so_far, window_total in self.state_windows(
+            seqs, packing, out=packed_states, initial_state=initial_state
+        ):
+            last, total = last_so_far, total + window_total
+        inverse = np.argsort(packing.order)
+        last, total = last[inverse], total[inverse]
+        if not store_states:
+            return None, last, total
+        if len(seqs) == 1:
+            return [packed_states], last, total
+        return unpack(packed_states, packing), last, total
+
+    def run_series(self, X, initial_state=None):
+        """States ``(n_steps, n_units)`` of one validated float series ``X`` (T, d)."""
+        from ._validation import Sequences
+
+        X = np.ascontiguousarray(X)
+        states, _, _ = self.run(
+            Sequences("series", [X], X.dtype), store_states=True, initial_state=initial_state
+        )
+        return states[0]
+
+
+def sequence_features(last, total, lengths, mode):
+    """Per-sequence features: the last state, the mean state, or both ``[last, mean]``."""
+    if mode == "last":
+        return last
+    mean = total / lengths[:, None].astype(total.dtype)
+    if mode == "mean":
+        return mean
+    return np.hstack([last, mean])
+
+
+# ---------------------------------------------------------------- finding a network
+
+
+def _is_fitted(obj):
+    try:
+        check_is_fitted(obj)
+    except NotFittedError:
+        return False
+    return True
+
+
+def _looks_like_reservoir(obj):
+    """A reservoir estimator: it builds a network in ``fit`` (public names only)."""
+    if isinstance(obj, Network) or not hasattr(obj, "fit") or not hasattr(obj, "get_params"):
+        return False
+    if "network_" not in dir(type(obj)):
+        return False
+    return {"n_units", "residual", "coupling"} <= set(obj.get_params(deep=False))
+
+
+def find_reservoir(obj):
+    """The reservoir inside ``obj``: itself, an estimator's ``reservoir_``, a pipeline step.
+
+    Returns ``(reservoir, fitted)``; an unfitted reservoir comes back as given.
+    """
+    if _looks_like_reservoir(obj):
+        return obj, _is_fitted(obj)
+    fitted_inner = getattr(obj, "__dict__", {}).get("reservoir_")
+    if fitted_inner is not None and _looks_like_reservoir(fitted_inner):
+        return fitted_inner, True
+    for _, step in getattr(obj, "steps", []):
+        if step is not None and step != "passthrough":
+            try:
+                return find_reservoir(step)
+            except TypeError:
+                continue
+    if hasattr(obj, "get_params") and ("reservoir" in obj.get_params(deep=False)):
+        raise NotFittedError(
+            f"This {type(obj).__name__} is not fitted yet: fit it first, or pass its "
+            "reservoir, which is then fitted on the drive."
+        )
+    if hasattr(obj, "steps"):
+        raise NotFittedError(f"This {type(obj).__name__} holds no fitted reservoir: fit it first.")
+    raise TypeError(
+        "Expected a WCRNNReservoir, or a fitted estimator or pipeline containing one; "
+        f"got {type(obj).__name__}."
+    )
+
+
+def find_network(obj):
+    """The :class:`Network` of a network, a fitted reservoir, estimator or pipeline."""
+    if isinstance(obj, Network):
+        return obj
+    reservoir, fitted = find_reservoir(obj)
+    if not fitted:
+        raise NotFittedError(f"This {type(reservoir).__name__} is not fitted yet; call fit first.")
+    return reservoir.network_
+
+
+def network_of(obj, fit_input):
+    """The network of ``obj``; an unfitted reservoir is cloned and fitted here.
+
+    ``fit_input`` is a callable returning the input to fit on (only called when needed);
+    ``obj`` itself is never changed.
+    """
+    if isinstance(obj, Network):
+        return obj
+    reservoir, fitted = find_reservoir(obj)
+    if fitted:
+        return reservoir.network_
+    return clone(reservoir).fit(fit_input()).network_
