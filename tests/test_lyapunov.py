@@ -166,8 +166,40 @@ def test_tanh_residual_exponents_below_its_linearisation(global_random_seed):
     np.testing.assert_allclose(res.residual_lyapunov_exponents_, np.log(0.98))
     # Uncoupled, h stays at 0 (the branch is off), so the bound is attained exactly.
     np.testing.assert_allclose(exponents, np.log(0.98), atol=1e-12)
-    coupled = clone(res).set_params(coupling=0.3)
-    assert lyapunov_spectrum(coupled, random_state=0)[0] < np.log(0.98) + 0.3 * 2
+    # Coupled: ||J_t||_2 <= lambda * max(1 - tanh^2) + eps * ||W||_2, so the largest
+    # exponent is at most log(lambda + eps * ||W||_2) (the theory's own bound).
+    coupled = clone(res).set_params(coupling=0.3).fit(np.zeros((1, 1)))
+    bound = np.log(0.98 + 0.3 * np.linalg.norm(coupled.recurrent_weights_, 2))
+    largest = lyapunov_spectrum(coupled, random_state=0)[0]
+    assert largest <= bound + 1e-12
+    assert largest > np.log(0.98) - 0.5  # and not collapsed
+
+
+@pytest.mark.parametrize("residual", ["orthogonal", "rotational", "tanh", "heterogeneous"])
+def test_sum_of_exponents_is_mean_log_determinant(residual, global_random_seed):
+    """The full spectrum sums to the time average of log|det J_t| (Oseledets), computed
+    here independently: states from the reservoir, Jacobians and slogdet in NumPy."""
+    rng = np.random.default_rng(global_random_seed)
+    washout, n_steps = 200, 600
+    X = rng.uniform(-1, 1, size=(washout + n_steps, 1))
+    res = WCRNNReservoir(
+        n_units=12, residual=residual, residual_scale=0.9, coupling=0.3,
+        recurrent_gain=1.2, random_state=global_random_seed,
+    ).fit(X)  # fmt: skip
+    exponents = lyapunov_spectrum(res, X, washout=washout, random_state=global_random_seed)
+    states = np.vstack([np.zeros((1, 12)), res.run(X)])
+    W, U, b = res.recurrent_weights_, res.input_weights_, res.bias_
+    coupling = res.coupling
+    log_dets = []
+    for t in range(washout, washout + n_steps):
+        h_prev = states[t]
+        slope = 1 - np.tanh(h_prev @ W.T + X[t] @ U.T + b) ** 2
+        if residual == "tanh":
+            rho_jacobian = np.diag(0.9 * (1 - np.tanh(h_prev) ** 2))
+        else:
+            rho_jacobian = res.residual_.to_matrix()
+        log_dets.append(np.linalg.slogdet(rho_jacobian + coupling * slope[:, None] * W)[1])
+    np.testing.assert_allclose(exponents.sum(), np.mean(log_dets), rtol=1e-8, atol=1e-10)
 
 
 def test_drive_given_as_x_and_reproducibility():

@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 
 torch = pytest.importorskip("torch")  # the torch extra is part of the test extra
 
@@ -226,6 +227,22 @@ def test_diverging_training_raises():
     )
     with pytest.warns(SupercriticalResidualWarning), pytest.raises(FloatingPointError):
         reg.fit(X, np.zeros(8))
+    # Nothing of the failed fit is left behind: predict does not return NaN.
+    assert not hasattr(reg, "module_") and not hasattr(reg, "history_")
+    with pytest.raises(NotFittedError):
+        reg.predict(X)
+
+
+def test_failed_refit_removes_the_previous_fit():
+    rng = np.random.default_rng(13)
+    X = rng.uniform(0, 1, size=(8, 400, 1))
+    reg = WCRNNTorchRegressor(**FAST, residual="identity", activation="identity")
+    reg.fit(X, np.zeros(8))
+    reg.set_params(residual_scale=1.5)
+    with pytest.warns(SupercriticalResidualWarning), pytest.raises(FloatingPointError):
+        reg.fit(X, np.zeros(8))
+    with pytest.raises(NotFittedError):
+        reg.predict(X)
 
 
 @pytest.mark.cuda
