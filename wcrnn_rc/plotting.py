@@ -111,6 +111,7 @@ def plot_memory_curve(
     band="range",
     n_units=None,
     random_state=0,
+    legend=True,
     ax=None,
     **memory_kwargs,
 ):
@@ -151,6 +152,9 @@ def plot_memory_curve(
         Seeds the drive (one seed), or draws the networks' seeds (several). Every
         model gets the same drive and the same network seeds, so that their curves
         differ by the model only; a RandomState or None is drawn from once per call.
+    legend : bool or dict, default=True
+        Draw the legend; a dict is passed to :meth:`matplotlib.axes.Axes.legend`
+        (for instance ``loc`` and ``bbox_to_anchor`` to place it outside the axes).
     ax : matplotlib Axes, default=None
         Axes to draw in; a new figure's when None.
     **memory_kwargs
@@ -221,7 +225,8 @@ def plot_memory_curve(
     ax.set_ylabel(r"memory function $MC_k$ (recall $R^2$)")
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlim(0, ax.get_xlim()[1])
-    ax.legend(handles, texts, fontsize="small")
+    if legend:
+        ax.legend(handles, texts, **{"fontsize": "small", **(legend if legend is not True else {})})
     return ax
 
 
@@ -568,16 +573,18 @@ def _grid_ticks(ax, axis, values, log):
     width, height = ax.figure.get_size_inches()
     points = 72 * (box.width * width if axis is ax.xaxis else box.height * height)
     size = FontProperties(size=mpl.rcParams["xtick.labelsize"]).get_size_in_points()
-    labelled, unlabelled, last = [], [], None
-    for p, value in zip(position, values, strict=True):
-        # the room a label needs, as a share of the axis (left to right, greedy)
-        text = f"{value:g}"
-        need = ((len(text) * 0.6 + 1) if axis is ax.xaxis else 1.4) * size / points
-        if last is None or (p - last) / span >= need:
-            labelled.append(value)
-            last = p
-        else:
-            unlabelled.append(value)
+    texts = [f"{value:g}" for value in values]
+    # the room a label needs, as a share of the axis
+    room = [
+        ((len(text) * 0.6 + 1) if axis is ax.xaxis else 1.4) * size / points / 2 for text in texts
+    ]
+    labelled = []
+    # round values first (fewest characters), then left to right: 1 beats 0.99
+    for i in sorted(range(len(values)), key=lambda i: (len(texts[i]), i)):
+        if all(abs(position[i] - position[j]) / span >= room[i] + room[j] for j in labelled):
+            labelled.append(i)
+    unlabelled = [values[i] for i in range(len(values)) if i not in labelled]
+    labelled = [values[i] for i in sorted(labelled)]
     axis.set_ticks(labelled, [f"{v:g}" for v in labelled])
     axis.set_minor_locator(FixedLocator(unlabelled))
     axis.set_minor_formatter(NullFormatter())
