@@ -11,7 +11,8 @@ input does not control (chaos). The boundary, where the exponent crosses 0, is t
 :func:`~wcrnn_rc.sweeps.parameter_sweep` evaluates the memory capacity and the
 largest exponent over a parameter grid, on several random networks per point (the
 same seeds at every point), and :func:`~wcrnn_rc.plotting.plot_sweep` draws a metric
-as a heatmap with the contour where the mean exponent crosses 0.
+as a heatmap at the parameters' true values, with the boundary between the cells
+where the mean exponent is negative and those where it is not.
 """
 
 # %%
@@ -40,20 +41,25 @@ results = parameter_sweep(
     random_state=0,
 )
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.8))
 plot_sweep(results, "mean_max_lyapunov", "coupling", "residual_scale", ax=axes[0])
 plot_sweep(results, "mean_memory_capacity", "coupling", "residual_scale", ax=axes[1])
-axes[0].set_title("largest Lyapunov exponent")
-axes[1].set_title("memory capacity (at most 50)")
+axes[0].set_title(r"$\mathbf{a}$   largest Lyapunov exponent (mean of 2 networks)", loc="left")
+axes[1].set_title(r"$\mathbf{b}$   memory capacity, at most N = 50 (mean of 2)", loc="left")
 fig.tight_layout()
 
 # %%
 # Reading the maps
 # ----------------
+# The cells sit at the true parameter values: the couplings are spaced by a factor of
+# about 3 and get a log axis; the residual scales crowd towards 1, and so do their
+# rows. In (a), blue cells are ordered (exponent below 0), red ones chaotic, white
+# ones at the edge.
+#
 # With weak coupling the exponent is close to the residual's ``log(lambda)``:
 # negative below ``lambda = 1`` and about 0 at ``lambda = 1``. Raising the coupling
-# lets the random branch (gain 2) take over, and the exponent crosses 0 (red
-# contour); at ``coupling=1`` the network is chaotic for every residual scale.
+# lets the random branch (gain 2) take over, and the exponent crosses 0 (black
+# line); at ``coupling=1`` the network is chaotic for every residual scale.
 #
 # The memory capacity is largest on the ordered side, at weak coupling with lambda
 # from 0.9 to 0.99, and collapses past the edge, where the state stops being a
@@ -61,7 +67,7 @@ fig.tight_layout()
 # there, so the state holds every past input equally, and no particular delay can be
 # read back. Near the edge the estimated exponent is within its sampling error of 0
 # (a few 1e-4 from 2000 steps: note the signs at ``lambda = 0.99`` below), so the
-# contour is only as sharp as that.
+# line is only as sharp as that.
 #
 # The numbers behind the maps are in the returned dict, in the style of
 # ``GridSearchCV.cv_results_`` (``pandas.DataFrame(results)`` makes a table):

@@ -17,9 +17,10 @@ both fast and slow memory.
 # One pulse, many decays
 # ----------------------
 # Feed a single input pulse and follow the difference it makes to each unit's state
-# (against the same network without the pulse): every unit forgets at its own rate.
-# The small, slow tails of the fast units are the weak coupling at work: the random
-# branch leaks a little of the slow units' memory into them.
+# (against the same network without the pulse): every unit forgets at its own rate,
+# and starts along its uncoupled decay ``exp(-t / tau_i)`` (dashed). The small, slow
+# tails of the fast units, far above their dashed lines, are the weak coupling at
+# work: the random branch leaks a little of the slow units' memory into them.
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -27,6 +28,7 @@ from sklearn.linear_model import Ridge
 from sklearn.metrics import r2_score
 
 from wcrnn_rc import WCRNNRegressor, WCRNNReservoir
+from wcrnn_rc.plotting import PALETTE
 from wcrnn_rc.residuals import HeterogeneousResidual
 
 n_units = 30
@@ -41,14 +43,22 @@ pulse[0] = 1.0
 hetero.fit(pulse)
 response = np.abs(hetero.run(pulse) - hetero.run(np.zeros_like(pulse)))
 
-fig, ax = plt.subplots(figsize=(6, 4))
+fig, ax = plt.subplots(figsize=(8.5, 4.2))
 taus = hetero.residual_.timescales_
-for i in [0, 10, 20, 29]:
-    ax.semilogy(response[:, i] / response[0, i], label=f"unit {i}: tau = {taus[i]:.0f} steps")
+steps = np.arange(len(pulse))
+for color, i in zip(PALETTE, [0, 10, 20, 29], strict=False):
+    ax.semilogy(
+        steps,
+        response[:, i] / response[0, i],
+        color=color,
+        label=f"unit {i}: $\\tau_i$ = {taus[i]:.0f} step{'s' * (round(taus[i]) != 1)}",
+    )
+    ax.semilogy(steps, np.exp(-steps / taus[i]), "--", color=color, linewidth=1)
+ax.plot([], [], "k--", linewidth=1, label="uncoupled: $e^{-t/\\tau_i}$")
 ax.set_ylim(1e-4, 2)
-ax.set_xlabel("steps after the pulse")
-ax.set_ylabel("|state change| (relative)")
-ax.legend(loc="upper right", fontsize=8)
+ax.set_xlabel("time after the pulse $t$ (steps)")
+ax.set_ylabel("state change $|\\Delta h_i(t)|\\,/\\,|\\Delta h_i(0)|$")
+ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small")
 fig.tight_layout()
 
 # %%
@@ -74,25 +84,27 @@ def identity_network(lam):
 
 
 networks = {
-    "identity, lambda = 0.7 (tau 3)": identity_network(0.7),
-    "identity, lambda = 0.9 (tau 9.5)": identity_network(0.9),
-    "identity, lambda = 0.99 (tau 100)": identity_network(0.99),
-    "heterogeneous, tau 1 to 100": hetero,
+    "identity, lambda = 0.7 (tau = 3)": identity_network(0.7),
+    "identity, lambda = 0.9 (tau = 9.5)": identity_network(0.9),
+    "identity, lambda = 0.99 (tau = 100)": identity_network(0.99),
+    "heterogeneous, tau from 1 to 100": hetero,
 }
-fig, ax = plt.subplots(figsize=(6.5, 4.2))
-for label, reservoir in networks.items():
+fig, ax = plt.subplots(figsize=(8.5, 4.2))
+markers = ["s", "^", "D", "o"]
+for (label, reservoir), color, marker in zip(networks.items(), PALETTE, markers, strict=False):
     model = WCRNNRegressor(reservoir, Ridge(alpha=1e-6), washout=300).fit(X[train], Y[train])
     scores = r2_score(Y[test], model.predict(X)[test], multioutput="raw_values")
-    style = "k-" if reservoir is hetero else "-"
-    ax.plot(windows, scores, style, marker="o", label=label)
+    color = "black" if reservoir is hetero else color
+    legend = label.replace("lambda", "$\\lambda$").replace("tau", "$\\tau$")
+    ax.plot(windows, scores, "-", color=color, marker=marker, label=legend)
     print(f"{label:>34}: " + "  ".join(f"{s:.2f}" for s in scores))
 ax.set_xscale("log")
 ax.set_xticks(windows, [str(w) for w in windows])
 ax.minorticks_off()
-ax.set_xlabel("moving-average window (steps)")
-ax.set_ylabel("test $R^2$")
+ax.set_xlabel("moving-average window $w$ (steps)")
+ax.set_ylabel("test $R^2$ (last 3000 steps)")
 ax.set_ylim(0, 1.02)
-ax.legend(loc="lower left", fontsize=8)
+ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small", title="N = 30 units")
 fig.tight_layout()
 
 # %%

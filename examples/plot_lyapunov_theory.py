@@ -31,12 +31,12 @@ import numpy as np
 
 from wcrnn_rc import WCRNNReservoir
 from wcrnn_rc.analysis import lyapunov_spectrum
-from wcrnn_rc.plotting import plot_lyapunov_spectrum
+from wcrnn_rc.plotting import PALETTE, plot_lyapunov_spectrum
 from wcrnn_rc.residuals import HeterogeneousResidual
 
 n_units = 30
-fig, axes = plt.subplots(1, 3, figsize=(11, 3.6), sharey=True)
-for ax, coupling in zip(axes, [0.0, 0.05, 0.3], strict=True):
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.8), sharey=True)
+for ax, letter, coupling in zip(axes, "abc", [0.0, 0.05, 0.3], strict=True):
     res = WCRNNReservoir(
         n_units=n_units,
         residual=HeterogeneousResidual(timescales=(2, 50)),
@@ -44,9 +44,11 @@ for ax, coupling in zip(axes, [0.0, 0.05, 0.3], strict=True):
         random_state=0,
     ).fit(np.zeros((1, 1)))
     plot_lyapunov_spectrum(res, n_steps=2000, washout=1000, random_state=0, ax=ax)
-    ax.set_title(f"coupling = {coupling}")
-axes[1].set_ylabel("")
-axes[2].set_ylabel("")
+    ax.set_title(f"$\\mathbf{{{letter}}}$   coupling $\\varepsilon$ = {coupling}", loc="left")
+for ax in axes[1:]:
+    ax.set_ylabel("")
+    ax.get_legend().remove()  # the same three entries as in (a)
+fig.suptitle(f"heterogeneous residual, timescales 2 to 50 steps, N = {n_units}")
 fig.tight_layout()
 
 # %%
@@ -75,17 +77,19 @@ for coupling in couplings:
         random_state=0,
     ).fit(np.zeros((1, 1)))
     exponents = lyapunov_spectrum(res, n_steps=1000, washout=200, random_state=0)
-    ax.plot(np.full(n_units, coupling), exponents, "_", color="C0", markersize=12)
+    ax.plot(np.full(n_units, coupling), exponents, "_", color=PALETTE[0], markersize=12)
     norm_w = np.linalg.norm(res.recurrent_weights_, 2)
-    ax.plot(coupling, np.log(lam + coupling * norm_w), "v", color="C3")
-    ax.plot(coupling, np.log(lam - coupling * norm_w), "^", color="C3")
-ax.axhline(np.log(lam), color="0.5", linestyle="--", label="log(lambda)")
-ax.plot([], [], "_", color="C0", markersize=12, label="numeric exponents")
-ax.plot([], [], "v", color="C3", label="bounds log(lambda +- eps ||W||)")
+    ax.plot(coupling, np.log(lam + coupling * norm_w), "v", color=PALETTE[1])
+    ax.plot(coupling, np.log(lam - coupling * norm_w), "^", color=PALETTE[1])
+ax.axhline(np.log(lam), color="0.4", linestyle="--", label="theory: $\\log\\lambda$ (all 30)")
+ax.plot([], [], "_", color=PALETTE[0], markersize=12, label="numeric exponents (30 each)")
+ax.plot([], [], "v", color=PALETTE[1],
+        label="bounds $\\log(\\lambda \\pm \\varepsilon\\,\\|W\\|_2)$")  # fmt: skip
 ax.set_xscale("log")
 ax.set_xticks(couplings, [f"{c:g}" for c in couplings])
 ax.minorticks_off()
-ax.set_xlabel("coupling eps")
-ax.set_ylabel("Lyapunov exponent per step")
-ax.legend(loc="lower left")
+ax.set_xlabel("coupling $\\varepsilon$")
+ax.set_ylabel("Lyapunov exponent $\\lambda_i$ (per step)")
+ax.set_title(f"orthogonal residual, $\\lambda$ = {lam}, N = {n_units}")
+ax.legend(loc="lower left", fontsize="small")
 fig.tight_layout()

@@ -18,8 +18,9 @@ with :func:`~wcrnn_rc.plotting.plot_memory_curve` (which calls
 # Six residuals, one plot
 # -----------------------
 # All networks have 50 units, coupling 0.05 and (where it applies) a residual scale of
-# 0.95, a memory timescale of ``-1 / log(0.95)``, about 20 steps. The band spans three
-# random networks per family.
+# 0.95, a memory timescale of ``-1 / log(0.95)``, about 20 steps. Each line is the
+# mean of three random networks per family, the band spans their minimum to maximum,
+# and the dotted line marks ``k = N``.
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -39,9 +40,10 @@ models = {
     )
     for name in families
 }
-fig, ax = plt.subplots(figsize=(7, 4.5))
-plot_memory_curve(models, n_seeds=3, max_delay=80, ax=ax)
-ax.set_title(f"Memory curves, N = {n_units} (legend: MC, at most {n_units})")
+fig, ax = plt.subplots(figsize=(9, 4.5))
+outside = dict(loc="upper left", bbox_to_anchor=(1.02, 1), title="residual (memory capacity)")
+plot_memory_curve(models, n_seeds=3, max_delay=80, legend=outside, ax=ax)
+ax.set_title(f"Memory curves of six residual families, N = {n_units} units")
 fig.tight_layout()
 
 # %%

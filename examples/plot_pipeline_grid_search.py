@@ -28,6 +28,7 @@ from sklearn.pipeline import Pipeline
 
 from wcrnn_rc import WCRNNReservoir
 from wcrnn_rc.datasets import make_delay_task
+from wcrnn_rc.plotting import PALETTE
 
 X, y = make_delay_task(n_steps=3000, delay=10, random_state=0)
 pipe = Pipeline([("res", WCRNNReservoir(n_units=50, random_state=0)), ("ridge", Ridge(alpha=1e-6))])
@@ -54,22 +55,27 @@ print(f"best cross-validated R^2: {search.best_score_:.3f}")
 #   over some hundred steps, so the recall of one particular delay is worse.
 
 results = search.cv_results_
-fig, ax = plt.subplots(figsize=(6, 4))
-for scale in grid["res__residual_scale"]:
+fig, ax = plt.subplots(figsize=(7.6, 4.2))
+for scale, color, marker in zip(grid["res__residual_scale"], PALETTE, "os^", strict=False):
     rows = np.flatnonzero(results["param_res__residual_scale"] == scale)
     ax.errorbar(
         grid["res__coupling"],
         results["mean_test_score"][rows],
         yerr=results["std_test_score"][rows],
-        marker="o",
+        color=color,
+        marker=marker,
         capsize=3,
-        label=f"residual_scale={scale}",
+        label=f"$\\lambda$ = {scale}",
     )
+ax.axhline(0.0, color="0.6", linewidth=0.8, zorder=0)
 ax.set_xscale("log")
+ax.set_xticks(grid["res__coupling"], [f"{c:g}" for c in grid["res__coupling"]])
+ax.minorticks_off()
 ax.set_ylim(-0.3, 1.05)
-ax.set_xlabel("coupling eps")
-ax.set_ylabel("cross-validated $R^2$ (delay 10)")
-ax.legend()
+ax.set_xlabel("coupling $\\varepsilon$")
+ax.set_ylabel("cross-validated $R^2$ of recalling $x_{t-10}$")
+ax.legend(title="residual scale\n(mean ± sd, 3 folds)", fontsize="small",
+          loc="upper left", bbox_to_anchor=(1.02, 1))  # fmt: skip
 fig.tight_layout()
 
 # %%
@@ -77,10 +83,12 @@ fig.tight_layout()
 # --------------------------------
 # The search refits the best pipeline on the whole series.
 
-fig, ax = plt.subplots(figsize=(6, 3))
+fig, ax = plt.subplots(figsize=(7, 3.2))
 steps = slice(2900, 2960)
-ax.plot(np.arange(3000)[steps], y[steps], "k.-", label="target $x_{t-10}$")
-ax.plot(np.arange(3000)[steps], search.predict(X)[steps], label="prediction")
-ax.set_xlabel("time step t")
-ax.legend(loc="upper right")
+t = np.arange(3000)[steps]
+ax.plot(t, y[steps], "o", color="black", markersize=4, label="target $x_{t-10}$")
+ax.plot(t, search.predict(X)[steps], "-", color=PALETTE[1], label="prediction")
+ax.set_xlabel("time step $t$")
+ax.set_ylabel("input value")
+ax.legend(loc="lower right", bbox_to_anchor=(1, 1), ncol=2, fontsize="small", frameon=False)
 fig.tight_layout()

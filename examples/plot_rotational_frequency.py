@@ -32,7 +32,7 @@ from sklearn.preprocessing import StandardScaler
 
 from wcrnn_rc import WCRNNReservoir
 from wcrnn_rc.datasets import make_frequency_task
-from wcrnn_rc.plotting import plot_residual_eigenvalues
+from wcrnn_rc.plotting import PALETTE, plot_residual_eigenvalues
 from wcrnn_rc.residuals import RotationalResidual
 
 frequencies = [[0.30], [0.35], [0.40], [0.45]]
@@ -85,11 +85,18 @@ for name, residual in residuals.items():
 
 fig, ax = plt.subplots(figsize=(7, 3.8))
 names = list(scores)
-ax.bar(names, [np.mean(scores[n]) for n in names], yerr=[np.std(scores[n]) for n in names])
-ax.axhline(0.25, color="0.5", linestyle="--", label="chance")
-ax.set_ylabel("test accuracy (5 networks)")
+positions = np.arange(len(names))
+means, sds = [np.mean(scores[n]) for n in names], [np.std(scores[n], ddof=1) for n in names]
+ax.bar(positions, means, yerr=sds, color=PALETTE[5], capsize=4, label="mean ± sd")
+for position, name in zip(positions, names, strict=True):
+    ax.plot(np.full(len(seeds), position), scores[name], ".", color="black", label="_")
+ax.plot([], [], ".", color="black", label="one network (5 each)")
+ax.axhline(0.25, color="0.4", linestyle="--", label="chance (4 classes)")
+ax.set_xticks(positions, names)
+ax.set_ylabel("test accuracy (200 sequences)")
 ax.set_ylim(0, 1.05)
-ax.legend(loc="upper left")
+ax.set_title(f"{n_units} units, modulus {lam}, coupling 0.05")
+ax.legend(loc="upper left", fontsize="small")
 fig.tight_layout()
 
 for name in names:
@@ -105,14 +112,16 @@ for name in names:
 # of the orthogonal residual fall where they may.
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 4.2))
-for ax, angles in zip(axes, ["spread", "data"], strict=True):
+for ax, letter, angles in zip(axes, "ab", ["spread", "data"], strict=True):
     res = WCRNNReservoir(
         n_units=n_units, residual=RotationalResidual(lam, angles=angles), random_state=0
     ).fit(X_train)
     plot_residual_eigenvalues(res, ax=ax)
     for f in np.ravel(frequencies):
-        ax.plot([0, np.cos(f)], [0, np.sin(f)], color="C3", linewidth=1)
-    ax.plot([], [], color="C3", label="class frequencies")
-    ax.legend(loc="lower left", fontsize=8)
-    ax.set_title(f'angles="{angles}": ' + ", ".join(f"{a:.2f}" for a in res.residual_.angles_))
-fig.tight_layout()
+        ax.plot([0, np.cos(f)], [0, np.sin(f)], color=PALETTE[1], linewidth=1)
+    ax.plot([], [], color=PALETTE[1], label="class frequencies (angle = rad/step)")
+    ax.get_legend().remove()  # one legend for both, below
+    chosen = ", ".join(f"{a:.2f}" for a in res.residual_.angles_)
+    ax.set_title(f'$\\mathbf{{{letter}}}$   angles="{angles}": {chosen}', loc="left")
+fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=3, fontsize="small")
+fig.tight_layout(rect=(0, 0.06, 1, 1))

@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from wcrnn_rc import WCRNNReservoir
+from wcrnn_rc.plotting import PALETTE
 
 
 def esn_by_hand(reservoir, X, leak):
@@ -56,14 +57,14 @@ print(f"plain ESN: max |difference| = {np.max(np.abs(plain.transform(X) - plain_
 # %%
 # Three units of the leaky ESN, from the library and from the loop (dots):
 
-fig, ax = plt.subplots(figsize=(7, 3.5))
-for i in range(3):
-    (line,) = ax.plot(states[:60, i], label=f"unit {i}")
-    ax.plot(reference[:60, i], ".", color=line.get_color())
-ax.set_xlabel("time step")
-ax.set_ylabel("state")
-ax.set_title(f"leaky ESN, leak rate {leak}: library (lines) and NumPy loop (dots)")
-ax.legend(loc="lower right")
+fig, ax = plt.subplots(figsize=(8.5, 3.6))
+for i, color in zip(range(3), PALETTE, strict=False):
+    ax.plot(states[:60, i], color=color, label=f"unit {i}: library")
+    ax.plot(reference[:60, i], "o", color=color, markersize=3, label=f"unit {i}: NumPy loop")
+ax.set_xlabel("time step $t$")
+ax.set_ylabel("state $h_i(t)$")
+ax.set_title(f"leaky ESN, leak rate {leak}, input $\\sin(0.3\\,t)$")
+ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small")
 fig.tight_layout()
 
 # %%

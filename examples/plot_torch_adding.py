@@ -33,6 +33,7 @@ import torch
 
 from wcrnn_rc import WCRNNRegressor, WCRNNReservoir
 from wcrnn_rc.datasets import make_adding_problem
+from wcrnn_rc.plotting import PALETTE
 from wcrnn_rc.torch import WCRNNTorchRegressor
 
 # 32 units and batches of 32: each product is tiny, and on a CPU one thread runs
@@ -68,20 +69,27 @@ print(f"BPTT, {model.n_epochs_} epochs:     test MSE {bptt_mse:.4f}")
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
 epochs = np.arange(1, model.n_epochs_ + 1)
-axes[0].plot(epochs, model.history_["train_loss"], "o-", label="BPTT: training loss")
-axes[0].plot(epochs, model.history_["valid_loss"], "o-", label="BPTT: validation loss")
-axes[0].axhline(mean_mse, color="0.5", linestyle="--", label="predict the mean")
-axes[0].axhline(reservoir_mse, color="C3", linestyle=":", label="reservoir + ridge")
+axes[0].plot(epochs, model.history_["train_loss"], "o-", color=PALETTE[0],
+             label="BPTT: training loss")  # fmt: skip
+axes[0].plot(epochs, model.history_["valid_loss"], "s-", color=PALETTE[1],
+             label="BPTT: validation loss")  # fmt: skip
+axes[0].axhline(mean_mse, color="0.4", linestyle="--", label="predict the mean (test)")
+axes[0].axhline(reservoir_mse, color=PALETTE[2], linestyle=":", linewidth=2,
+                label="reservoir + ridge (test)")  # fmt: skip
 axes[0].set_xlabel("epoch")
-axes[0].set_ylabel("mean squared error")
+axes[0].set_ylabel("mean squared error (log scale)")
 axes[0].set_yscale("log")
-axes[0].legend(fontsize=8)
+axes[0].legend(fontsize="small")
+axes[0].set_title("$\\mathbf{a}$   learning curves", loc="left")
 
-axes[1].plot(y_test, model.predict(X_test), ".", markersize=3, label="BPTT")
-axes[1].plot([0, 2], [0, 2], color="0.5", linewidth=1)
-axes[1].set_xlabel("target: sum of the marked numbers")
-axes[1].set_ylabel("prediction (test)")
-axes[1].legend()
+axes[1].plot(y_test, model.predict(X_test), ".", color=PALETTE[0], markersize=3,
+             label=f"BPTT, {len(y_test)} test sequences")  # fmt: skip
+axes[1].plot([0, 2], [0, 2], color="0.4", linewidth=1, label="prediction = target")
+axes[1].set_aspect("equal")
+axes[1].set_xlabel("target: sum of the two marked numbers")
+axes[1].set_ylabel("prediction")
+axes[1].legend(fontsize="small")
+axes[1].set_title("$\\mathbf{b}$   test predictions", loc="left")
 fig.tight_layout()
 
 # %%
