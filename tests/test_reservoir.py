@@ -23,7 +23,7 @@ def test_identity_residual_is_exactly_a_leaky_esn(series, leak):
         res = WCRNNReservoir(
             n_units=40,
             residual=residual,
-            residual_scale=1 - leak if residual == "identity" else 0.95,
+            residual_scale=1 - leak if isinstance(residual, str) else 0.95,
             coupling=leak,
             recurrent_gain=1.1,
             random_state=1,

@@ -295,6 +295,14 @@ memory_curve_ :
     WCRNNReservoir : The transformer inside.
     WCRNNClassifier : The same model for classification.
 
+    Notes
+    -----
+    Inputs should be of order 1 and centred: the reservoir's ``tanh`` saturates on a
+    series in its own units (values in the hundreds, say), and the model is then
+    poor. Put a ``StandardScaler`` in front (``make_pipeline(StandardScaler(),
+    WCRNNRegressor())``), or standardise sequences per feature with the training
+    set's statistics; see :class:`WCRNNReservoir`.
+
     Examples
     --------
     >>> import numpy as np
@@ -381,6 +389,14 @@ memory_curve_ :
     --------
     WCRNNReservoir : The transformer inside.
     WCRNNRegressor : The same model for regression.
+
+    Notes
+    -----
+    Inputs should be of order 1 and centred: the reservoir's ``tanh`` saturates on a
+    series in its own units (values in the hundreds, say), and the model is then
+    poor. Put a ``StandardScaler`` in front (``make_pipeline(StandardScaler(),
+    WCRNNClassifier())``), or standardise sequences per feature with the training
+    set's statistics; see :class:`WCRNNReservoir`.
 
     Examples
     --------
