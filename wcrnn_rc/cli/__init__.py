@@ -3,7 +3,7 @@
 Commands (``wcrnn-rc COMMAND --help`` lists each one's options):
 
 ``wcrnn-rc demo``
-    The main job, offline, on built-in defaults (about 20 s on 2 cores). It sweeps
+    The main job, offline, on built-in defaults (under half a minute on 2 cores). It sweeps
     the memory capacity (MC) and the largest Lyapunov exponent (lambda_max) over the
     residual scale and the coupling; picks the *best reservoir*: the grid point with the
     highest mean MC among those with mean lambda_max < 0 (perturbations fade); compares

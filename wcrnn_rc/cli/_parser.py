@@ -25,8 +25,9 @@ SWEEP_METRICS = ("memory_capacity", "max_lyapunov")
 RESIDUALS = ("identity", "orthogonal", "rotational", "heterogeneous", "tanh", "none")
 ACTIVATIONS = ("identity", "relu", "tanh")
 METRICS = ("max_lyapunov", "memory_capacity", "spectral_radius")
-# Wall time of `wcrnn-rc demo` with its defaults, as measured (2 cores, kernels cached).
-DEMO_DURATION = "about 20 s on 2 cores"
+# How long `wcrnn-rc demo` takes with its defaults, numba's first compilation included
+# (17 s measured on an idle 2-core machine); README and the docs say the same.
+DEMO_DURATION = "under half a minute on 2 cores"
 
 DESCRIPTION = f"""\
 Reservoir computing with weakly coupled residual recurrent networks: the main job, the
@@ -205,8 +206,8 @@ def _demo_parser(commands):
         "sequential digits (stratified 75/25 split) and print the test accuracy next to\n"
         "chance. Writes sweep.csv, sweep_memory.png, sweep_lyapunov.png,\n"
         "memory_curve.png, lyapunov_spectrum.png and summary.json. With the defaults it\n"
-        f"takes {DEMO_DURATION}; smaller options (--units 30 --seeds 1) run in a few\n"
-        "seconds.",
+        f"runs in {DEMO_DURATION}; smaller options (--units 30 --seeds 1)\n"
+        "in a few seconds.",
     )
     _add_network_options(parser, grid=True)
     _add_seeds_option(parser, title="sweep", default=DEFAULT_SEEDS, per="per grid point")
@@ -320,7 +321,7 @@ def _sweep_parser(commands):
         "--scheduler",
         metavar="ADDRESS",
         help="run on the dask.distributed scheduler at ADDRESS (e.g. tcp://10.0.0.5:8786); "
-        'needs pip install ".[distributed]"',
+        "needs dask.distributed (pip install distributed)",
     )
     _add_run_options(
         parser,
