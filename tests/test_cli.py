@@ -641,11 +641,12 @@ def _descendants(pid):
             except OSError:  # the process ended meanwhile
                 continue
             children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-        found, todo = [], [pid]
+        found, todo = set(), [pid]
         while todo:
-            found += children.get(todo.pop(), [])
-            todo += children.get(found[-1], []) if found else []
-        return set(found)
+            below = children.get(todo.pop(), [])
+            found.update(below)
+            todo += below
+        return found
     return {child.pid for child in psutil.Process(pid).children(recursive=True)}
 
 
