@@ -618,14 +618,14 @@ def test_a_bug_keeps_its_traceback(monkeypatch):
         main(["memory"])
 
 
-def test_ctrl_c_while_the_command_loads_exits_130_without_traceback(monkeypatch, capsys):
+def test_ctrl_c_while_the_command_loads_exits_130_without_traceback(tmp_path, monkeypatch, capsys):
     from wcrnn_rc.cli import _main
 
     def interrupted(name, package=None):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(_main.importlib, "import_module", interrupted)
-    assert main(["demo", "--output", "ignored"]) == 130
+    assert main(["demo", "--output", str(tmp_path)]) == 130
     assert capsys.readouterr().err == "wcrnn-rc demo: interrupted\n"
 
 
