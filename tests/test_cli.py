@@ -1,11 +1,15 @@
 """The ``wcrnn-rc`` command line: tables, files, errors, seeds, dask, the entry points."""
 
 import csv
+import importlib.util
 import json
 import math
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import warnings
 from itertools import product
 from pathlib import Path
@@ -18,8 +22,8 @@ import matplotlib.image  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from wcrnn_rc import SupercriticalResidualWarning, cli  # noqa: E402
-from wcrnn_rc.cli import main  # noqa: E402
+from wcrnn_rc import SupercriticalResidualWarning  # noqa: E402
+from wcrnn_rc.cli import _bench, _cluster, _demo, main  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 FAST = ["--units", "20", "--n-jobs", "1", "--quiet"]
@@ -42,6 +46,11 @@ def assert_png(path):
     assert image.ndim == 3 and min(image.shape[:2]) > 200
     assert image[..., :3].std() > 0.05  # something is drawn: not a blank canvas
     return image
+
+
+def last_line(text):
+    """The last line a terminal shows: a progress bar's \r-redraws end lines too."""
+    return text.replace("\r", "\n").strip().splitlines()[-1]
 
 
 def sweep_header(metrics, n_seeds):
@@ -77,16 +86,12 @@ def test_no_command_prints_help_and_returns_2(capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["memory", "--units", "0"], "argument --units: must be a positive integer, got 0"),
-        (["lyapunov", "--units", "ten"], "argument --units: expected an integer, got 'ten'"),
-        (["sweep", "--scale", "0.9", "-0.5"], "argument --scale: must be > 0, got -0.5"),
-        (["sweep", "--scale", "nan"], "argument --scale: expected a finite number, got 'nan'"),
-        (["sweep", "--coupling", "-1"], "argument --coupling: must be >= 0, got -1"),
+        (["lyapunov", "--units", "ten"], "argument --units: invalid int value: 'ten'"),
+        (["sweep", "--scale", "0.9", "x"], "argument --scale: invalid float value: 'x'"),
         (["sweep", "--residual", "spiral"], "argument --residual: invalid choice: 'spiral'"),
         (["sweep", "--metrics", "accuracy"], "argument --metrics: invalid choice: 'accuracy'"),
-        (["demo", "--n-jobs", "0"], "argument --n-jobs: must be a non-zero integer"),
-        (["memory", "--seed", "-1"], "argument --seed: must be an integer in [0, 2**32)"),
-        (["lyapunov", "--units", "5", "--exponents", "6"], "--exponents 6 exceeds --units 5"),
+        (["memory", "--rows", "0"], "argument --rows: must be a positive integer, got 0"),
+        (["sweep", "--seeds", "0"], "argument --seeds: must be a positive integer, got 0"),
         (["memory", "--bogus"], "unrecognized arguments: --bogus"),
         (["spiral"], "argument COMMAND: invalid choice: 'spiral'"),
     ],
@@ -237,11 +242,11 @@ def test_scheduler_without_distributed_names_the_extra(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
     assert main(["sweep", *FAST, "--scheduler", "tcp://127.0.0.1:8786"]) == 1
     err = capsys.readouterr().err
-    assert 'pip install "wcrnn-rc[distributed]"' in err and "Traceback" not in err
+    assert "pip install distributed" in err and "Traceback" not in err
 
 
 def test_unreachable_scheduler_is_a_clean_error(monkeypatch, capsys):
-    monkeypatch.setattr(cli, "SCHEDULER_TIMEOUT_S", 1)
+    monkeypatch.setattr(_cluster, "SCHEDULER_TIMEOUT_S", 1)
     assert main(["sweep", *FAST, "--scheduler", "tcp://127.0.0.1:1"]) == 1
     err = capsys.readouterr().err
     assert "cannot reach the dask scheduler at 'tcp://127.0.0.1:1'" in err
@@ -321,7 +326,7 @@ def test_lyapunov_with_coupling_departs_from_theory_within_the_bound(capsys):
 def test_failing_work_is_a_clean_error(argv, message, capsys):
     assert main(argv) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"wcrnn-rc {argv[0]}: error: ") and message in err
+    assert last_line(err).startswith(f"wcrnn-rc {argv[0]}: error: ") and message in err
     assert "Traceback" not in err
 
 
@@ -340,7 +345,7 @@ def test_failing_work_is_a_clean_error(argv, message, capsys):
 )
 def test_best_point_rule(mc, lyapunov, expected):
     results = {"mean_memory_capacity": np.array(mc), "mean_max_lyapunov": np.array(lyapunov)}
-    assert cli._best_point(results) == expected
+    assert _demo.best_point(results) == expected
 
 
 def test_demo_end_to_end(tmp_path, monkeypatch, capsys):
@@ -396,7 +401,7 @@ def test_bench_summary_only_lists_peers_and_copies_results(tmp_path, capfd):
     argv = ["bench", "--summary-only", "--path", str(BENCHMARKS), "--output", str(tmp_path)]
     assert main(argv) == 0
     out = capfd.readouterr().out
-    for peer in cli.PEERS:
+    for peer in _bench.PEERS:
         assert peer in out
     assert "run_all.py --summary-only" in out
     assert "Summary" in out and "bench_digits" in out  # run_all.py's own output
@@ -421,11 +426,13 @@ def test_bench_with_a_bogus_path_is_a_usage_error(tmp_path, capsys):
 
 
 def test_bench_without_a_checkout_says_how_to_get_one(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "_benchmark_candidates", lambda: [tmp_path / "benchmarks"])
+    monkeypatch.setattr(_bench, "benchmark_candidates", lambda: [tmp_path / "benchmarks"])
     assert main(["bench", "--summary-only"]) == 1
     err = capsys.readouterr().err
+    assert "bench needs the wcrnn-rc source tree" in err
     assert "no benchmark scripts found" in err and str(tmp_path / "benchmarks") in err
-    assert "git clone" in err and 'pip install -e ".[bench]"' in err
+    assert 'pip install -e ".[bench]"' in err and "<" not in err  # no placeholder URL
+    assert "Peer libraries" not in capsys.readouterr().out  # nothing runs first
 
 
 # --------------------------------------------------------------------------------------
@@ -447,3 +454,314 @@ def test_console_script_and_python_m_are_the_same_entry_point():
         [sys.executable, "-m", "wcrnn_rc"], capture_output=True, text=True, check=False
     )
     assert no_command.returncode == 2 and "usage: wcrnn-rc" in no_command.stderr
+
+
+# --------------------------------------------------------------------------------------
+# Start-up: what --help imports, the library's options and checks
+# --------------------------------------------------------------------------------------
+
+HEAVY = ("numpy", "scipy", "sklearn", "numba", "matplotlib")
+
+
+def test_help_and_usage_errors_import_nothing_heavy():
+    # A fresh interpreter: this one has them all loaded already.
+    code = (
+        "import sys\n"
+        "from wcrnn_rc.cli import main\n"
+        "for argv in (['--help'], ['sweep', '--help'], ['memory', '--rows', '0']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        f"print(sorted(name for name in {HEAVY!r} if name in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_parser_choices_are_the_library_s_options():
+    from wcrnn_rc import WCRNNReservoir
+    from wcrnn_rc.cli import _parser
+    from wcrnn_rc.residuals import RESIDUAL_NAMES
+    from wcrnn_rc.sweeps import METRICS
+
+    (activations,) = WCRNNReservoir._parameter_constraints["activation"]
+    assert set(_parser.ACTIVATIONS) == activations.options
+    assert _parser.RESIDUALS == RESIDUAL_NAMES
+    assert _parser.METRICS == tuple(sorted(METRICS))
+    assert set(_parser.SWEEP_METRICS) <= set(METRICS)
+
+
+@pytest.mark.parametrize(
+    "argv, message, reservoir",
+    [
+        (["memory", "--units", "0"], "The 'n_units' parameter of WCRNNReservoir must be", 1),
+        (["sweep", "--coupling", "0.1", "-1"], "The 'coupling' parameter of WCRNNReservoir", 1),
+        (["demo", "--scale", "0.9", "nan"], "The 'residual_scale' parameter of WCRNNRes", 1),
+        (["lyapunov", "--gain", "-2"], "The 'recurrent_gain' parameter of WCRNNReservoir", 1),
+        (["lyapunov", "--units", "5", "--exponents", "6"], "n_exponents=6 exceeds", 0),
+        (["memory", "--units", "5", "--max-delay", "0"], "'max_delay' parameter", 0),
+        (["memory", "--seed", "-1"], "Seed must be between 0 and 2**32 - 1", 0),
+    ],
+)
+def test_the_library_checks_the_values(argv, message, reservoir, tmp_path, capsys):
+    # Its message, as it words it, in one line.
+    assert main([*argv, "--n-jobs", "1", "--output", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    assert message in last_line(err) and "Traceback" not in err
+    assert last_line(err).startswith(f"wcrnn-rc {argv[0]}: error: ")
+    if reservoir:  # the reservoir's values, the whole grid's, are checked before any run
+        assert "|" not in err  # no progress bar
+
+
+def test_a_negative_scale_is_the_library_s_to_accept(capsys):
+    # The library takes any real residual_scale: |eig R| = 0.5 for lambda = -0.5.
+    argv = ["lyapunov", *FAST, "--residual", "identity", "--scale", "-0.5", "--coupling", "0"]
+    assert main([*argv, "--steps", "100", "--rows", "1"]) == 0
+    assert "lambda_max = -0.6931, theory log max|eig R| = -0.6931" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------------------
+# Never lose work: --output checked first, expected errors in one line, signals
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_an_output_that_cannot_be_created_fails_before_any_work(command, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file, where the folder's parent should be")
+    out = blocker / "out"  # mkdir fails, whoever runs the test (root too)
+    argv = [command, "--output", str(out)] + (["--summary-only"] if command == "bench" else [])
+    assert main(argv) == 1
+    stdout, err = capsys.readouterr()
+    assert stdout == ""  # every command prints its heading first: nothing ran
+    assert err == f"wcrnn-rc {command}: error: --output {out}: cannot create the folder " + (
+        "(Not a directory); choose a folder you can write to\n"
+    )
+
+
+@pytest.mark.skipif(
+    hasattr(os, "geteuid") and os.geteuid() == 0,
+    reason="root writes into a folder whatever its mode; the parent-is-a-file test covers it",
+)
+def test_an_existing_unwritable_output_fails_before_any_work(tmp_path, capsys):
+    out = tmp_path / "read-only"
+    out.mkdir()
+    out.chmod(0o500)
+    try:
+        assert main(["sweep", *FAST, *GRID, "--output", str(out)]) == 1
+    finally:
+        out.chmod(0o700)
+    stdout, err = capsys.readouterr()
+    assert stdout == "" and "Traceback" not in err
+    assert f"--output {out}: cannot write files there (Permission denied)" in err
+
+
+def test_a_folder_that_refuses_files_is_reported_before_any_work(tmp_path, monkeypatch, capsys):
+    # As a read-only mount answers (it stops root too); the chmod test above, run by
+    # anyone but root, shows that the check meets the real refusal.
+    from wcrnn_rc.cli import _output
+
+    def refuse(**kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(_output, "TemporaryFile", refuse)
+    assert main(["demo", "--output", str(tmp_path)]) == 1
+    stdout, err = capsys.readouterr()
+    assert stdout == ""
+    assert err == (
+        f"wcrnn-rc demo: error: --output {tmp_path}: cannot write files there (Read-only "
+        "file system); choose a folder you can write to\n"
+    )
+
+
+def _raise(error):
+    def run(args):
+        raise error
+
+    return run
+
+
+@pytest.mark.parametrize(
+    "error, line",
+    [
+        (
+            MemoryError(),
+            "out of memory; use fewer --units, --steps or --seeds, or a smaller --n-jobs "
+            "(each parallel run holds its own states)",
+        ),
+        (OSError(28, "No space left on device", "/x/a.csv"), "No space left on device: /x/a.csv"),
+        (FloatingPointError("states overflowed"), "states overflowed"),
+    ],
+)
+def test_expected_errors_are_one_line_and_debug_adds_the_traceback(
+    error, line, monkeypatch, capsys
+):
+    from wcrnn_rc.cli import _memory
+
+    monkeypatch.setattr(_memory, "run", _raise(error))
+    assert main(["memory"]) == 1
+    err = capsys.readouterr().err
+    assert err == f"wcrnn-rc memory: error: {line}\n"
+    assert main(["memory", "--debug"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback") and f"{type(error).__name__}" in err
+    assert err.endswith(f"wcrnn-rc memory: error: {line}\n")
+
+
+def test_a_bug_keeps_its_traceback(monkeypatch):
+    from wcrnn_rc.cli import _memory
+
+    monkeypatch.setattr(_memory, "run", _raise(TypeError("a bug")))
+    with pytest.raises(TypeError, match="a bug"):
+        main(["memory"])
+
+
+def test_ctrl_c_while_the_command_loads_exits_130_without_traceback(tmp_path, monkeypatch, capsys):
+    from wcrnn_rc.cli import _main
+
+    def interrupted(name, package=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_main.importlib, "import_module", interrupted)
+    assert main(["demo", "--output", str(tmp_path)]) == 130
+    assert capsys.readouterr().err == "wcrnn-rc demo: interrupted\n"
+
+
+def _descendants(pid):
+    """The process ids below ``pid`` (psutil, or Linux's /proc without it)."""
+    try:
+        import psutil
+    except ImportError:
+        children = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the process ended meanwhile
+                continue
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        found, todo = set(), [pid]
+        while todo:
+            below = children.get(todo.pop(), [])
+            found.update(below)
+            todo += below
+        return found
+    return {child.pid for child in psutil.Process(pid).children(recursive=True)}
+
+
+def _alive(pid):
+    try:
+        import psutil
+    except ImportError:
+        stat = Path(f"/proc/{pid}/stat")
+        try:
+            return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _wait(predicate, seconds):
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("psutil") is None and not Path("/proc/self/stat").exists(),
+    reason="needs psutil or Linux's /proc to list the worker processes",
+)
+@pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_mid_sweep_shuts_the_workers_down(signum, status, tmp_path):
+    # Long enough to be interrupted: 36 points x 10 networks of 100 units on 2 workers.
+    argv = ["sweep", "--seeds", "10", "--n-jobs", "2", "--output", str(tmp_path)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wcrnn_rc", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    workers = set()
+    try:
+        assert _wait(lambda: len(_descendants(process.pid)) >= 2, 60), "no workers started"
+        time.sleep(0.5)  # the workers are running sweep tasks now
+        workers = _descendants(process.pid)
+        start = time.monotonic()
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=30)
+        seconds = time.monotonic() - start
+    finally:
+        for pid in [process.pid, *workers]:  # if the test failed: leave nothing behind
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert process.returncode == status, stderr
+    assert seconds < 10
+    assert "Traceback" not in stderr
+    message = "terminated" if signum == signal.SIGTERM else "interrupted"
+    assert last_line(stderr) == f"wcrnn-rc sweep: {message}"
+    assert _wait(lambda: not any(_alive(pid) for pid in workers), 10), [
+        pid for pid in workers if _alive(pid)
+    ]
+    assert not (tmp_path / "sweep.csv").exists()
+
+
+def test_ctrl_c_at_start_up_in_a_real_process_exits_130_without_traceback():
+    # A real SIGINT, sent by the process to itself as the command's modules start to
+    # load (NumPy first): an import hook fires it, so that it lands there every time.
+    code = (
+        "import os, signal, sys\n"
+        "class Interrupt:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'numpy':\n"
+        "            os.kill(os.getpid(), signal.SIGINT)\n"
+        "from wcrnn_rc.cli import main\n"
+        "sys.meta_path.insert(0, Interrupt())\n"
+        "sys.exit(main(['memory', '--units', '10', '--quiet']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == "wcrnn-rc memory: interrupted\n"
+
+
+# --------------------------------------------------------------------------------------
+# Progress
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["memory", "lyapunov"])
+def test_memory_and_lyapunov_show_progress_unless_quiet(command, capsys):
+    argv = [command, "--units", "10", "--seeds", "2", "--n-jobs", "1", "--rows", "1"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "/2 [" in err  # tqdm's count of networks, on stderr
+    assert main([*argv, "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_one_long_call_shows_its_elapsed_time(capsys):
+    from wcrnn_rc._progress import progress
+
+    with progress("one long call"):
+        time.sleep(2.3)  # the bar is redrawn each second, with no update
+    err = capsys.readouterr().err
+    assert "one long call: 00:02 elapsed" in err
+    with progress("quiet", enabled=False) as bar:
+        bar.update()
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_debug_and_quiet_says_what_it_silences(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = capsys.readouterr().out
+    assert "--debug" in text
+    if command != "bench":
+        assert "progress bar" in text.split("--quiet")[-1].split("--debug")[0]

@@ -3,6 +3,10 @@
 import gzip
 import hashlib
 import json
+import shutil
+import socket
+import time
+import warnings
 
 import numpy as np
 import pytest
@@ -699,3 +703,102 @@ def test_fetch_bad_arguments(tmp_path, no_network):
         fetch_sequential_cifar10(grayscale="yes", data_home=tmp_path)
     with pytest.raises(ValueError, match="'by' parameter"):
         fetch_sequential_cifar10(by="column", data_home=tmp_path)
+
+
+# --------------------------------------------------------------------------------------
+# Fetchers: timeout, errors that say what to do, the arrays parsed once
+# --------------------------------------------------------------------------------------
+
+
+def test_fetch_times_out_on_a_server_that_never_answers(tmp_path, monkeypatch):
+    # A loopback server that accepts connections (the kernel's backlog) and never answers.
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    port = server.getsockname()[1]
+    monkeypatch.setattr(
+        openml_module,
+        "_SEARCH_NAME",
+        f"http://127.0.0.1:{port}/api/v1/json/data/list/data_name/{{}}/limit/2",
+    )
+    start = time.monotonic()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # fetch_openml's "Retrying..." warnings
+            with pytest.raises(ConnectionError) as error:
+                fetch_sequential_mnist(
+                    data_home=tmp_path, timeout=0.3, n_retries=1, delay=0.01, verbose=0
+                )
+    finally:
+        server.close()
+    # fetch_openml tries twice (a second time after cleaning its cache), 1 retry each.
+    assert time.monotonic() - start < 5
+    message = str(error.value)
+    assert message.startswith("Cannot download the OpenML dataset 'mnist_784' (")
+    assert "n_retries=1, timeout=0.3 s" in message and "raise timeout=" in message
+    assert f"Offline, copy the folder {tmp_path / 'openml'}" in message
+    assert socket.getdefaulttimeout() is None  # restored
+
+
+def test_fetch_timeout_is_validated(tmp_path, no_network):
+    with pytest.raises(ValueError, match="'timeout' parameter"):
+        fetch_sequential_mnist(data_home=tmp_path, timeout=0)
+
+
+def test_fetch_parses_once_and_keeps_the_arrays(mnist_home, monkeypatch, capsys):
+    parses = []
+    parse = openml_module.load_arff_from_gzip_file
+
+    def counted(*args, **kwargs):
+        parses.append(args)
+        return parse(*args, **kwargs)
+
+    monkeypatch.setattr(openml_module, "load_arff_from_gzip_file", counted)
+    first = fetch_sequential_mnist(data_home=mnist_home)
+    assert len(parses) == 1
+    assert "mnist_784: download (first call) and parse the ARFF, once" in capsys.readouterr().err
+    kept = mnist_home / "wcrnn_rc" / "mnist_784-v1.npz"
+    with np.load(kept) as stored:
+        assert stored["values"].dtype == np.uint8 and stored["values"].shape == (5, 784)
+        assert_array_equal(stored["values"], _mnist_pixels())
+    shutil.rmtree(mnist_home / "openml")  # later calls need only the parsed arrays
+    second = fetch_sequential_mnist(data_home=mnist_home, by="row")
+    assert len(parses) == 1 and capsys.readouterr().err == ""
+    assert_array_equal(second.images, first.images)  # the same float32 arithmetic
+    assert_array_equal(second.target, first.target)
+    assert second.DESCR.endswith(first.DESCR.split("\n\n", 1)[1])
+
+
+def test_a_damaged_parsed_file_is_parsed_again(mnist_home):
+    expected = fetch_sequential_mnist(data_home=mnist_home, verbose=0).data
+    kept = mnist_home / "wcrnn_rc" / "mnist_784-v1.npz"
+    kept.write_bytes(b"not an npz file")
+    with pytest.warns(RuntimeWarning, match="cannot be read"):
+        again = fetch_sequential_mnist(data_home=mnist_home, verbose=0).data
+    assert_array_equal(again, expected)
+    with np.load(kept) as stored:  # written afresh
+        assert stored["values"].shape == (5, 784)
+
+
+def test_a_folder_that_refuses_the_parsed_arrays_only_warns(mnist_home):
+    (mnist_home / "wcrnn_rc").write_text("a file where the folder would go")
+    with pytest.warns(RuntimeWarning, match="Cannot keep the parsed arrays"):
+        data = fetch_sequential_mnist(data_home=mnist_home, verbose=0)
+    assert_array_equal(data.target, MNIST_LABELS)
+
+
+def test_fetch_errors_say_what_to_do(tmp_path, no_network):
+    not_a_folder = tmp_path / "home"
+    not_a_folder.write_text("a file")
+    with pytest.raises(FileExistsError, match="is a file. Pass a folder as data_home"):
+        fetch_sequential_cifar10(data_home=not_a_folder)
+    _write_openml_cache(
+        tmp_path, "mnist_784", 554, [f"pixel{j + 1}" for j in range(784)], _mnist_pixels(), [1] * 5
+    )
+    path = tmp_path / "openml" / "openml.org" / "api" / "v1" / "json" / "data" / "554.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        description = json.load(f)
+    del description["data_set_description"]["url"]
+    _gzip_json(path, description)
+    with pytest.raises(ValueError, match="lacks the field 'url'.*Delete that folder"):
+        fetch_sequential_mnist(data_home=tmp_path, verbose=0)

@@ -13,15 +13,33 @@ adds computation. The estimators here are scikit-learn compatible.
 - :mod:`wcrnn_rc.torch`: the optional PyTorch backend (``pip install 'wcrnn-rc[torch]'``).
 """
 
-from .estimators import WCRNNClassifier, WCRNNRegressor
-from .reservoir import (
-    DynamicsError,
-    DynamicsOverflowError,
-    SupercriticalResidualWarning,
-    WCRNNReservoir,
-)
+import importlib
 
 __version__ = "0.1.0"
+
+# Imported on first use: the estimators load numba and scikit-learn (about a second),
+# which `wcrnn-rc --help` and `import wcrnn_rc.cli` need not wait for.
+_LAZY = {
+    "DynamicsError": "reservoir",
+    "DynamicsOverflowError": "reservoir",
+    "SupercriticalResidualWarning": "reservoir",
+    "WCRNNClassifier": "estimators",
+    "WCRNNRegressor": "estimators",
+    "WCRNNReservoir": "reservoir",
+}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "DynamicsError",

@@ -15,6 +15,14 @@ with one target per step.
 
 import numbers
 import os
+import socket
+import tempfile
+import warnings
+import zipfile
+from contextlib import contextmanager
+from http.client import HTTPException
+from pathlib import Path
+from urllib.error import URLError
 
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
@@ -41,6 +49,12 @@ _GRID_RTOL = 1e-9
 
 # (sqrt(5) - 1) / 2: the offset of the default frequency grid of make_frequency_task.
 _GOLDEN_FRACTION = 0.6180339887498949
+
+# Seconds a download waits for the server per connection and per read (not for the whole
+# download): a live server sends something well within it, a dead one fails in time.
+_DEFAULT_TIMEOUT_S = 20.0
+# Folder (under data_home) of the arrays parsed from OpenML's ARFF files.
+_PARSED_FOLDER = "wcrnn_rc"
 
 
 def _result(X, y, return_X_y, **fields):
@@ -826,34 +840,152 @@ def _pixel_sequences(pixels, side, *, permute, by, random_state):
     return pixels.reshape(shape), permutation
 
 
-def _fetch_openml_arrays(name, n_features, data_home, n_retries, delay):
-    """``(X, y, description)`` of OpenML dataset ``name`` version 1, through the cache.
+@contextmanager
+def _socket_timeout(seconds):
+    """Sockets opened in the block time out after ``seconds`` (None: leave as is).
 
-    The liac-arff parser keeps pandas optional; with ``as_frame=False`` it returns X as
-    float64 and the nominal class labels as strings, converted here to int64.
+    fetch_openml opens its URLs without a timeout, so the process-wide default applies;
+    it is restored on the way out.
     """
+    if seconds is None:
+        yield
+        return
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def _data_home(data_home):
+    from sklearn.datasets import get_data_home
+
+    try:
+        return Path(get_data_home(data_home))
+    except (FileExistsError, NotADirectoryError) as error:
+        raise type(error)(
+            f"data_home={str(data_home)!r}: cannot create the cache folder there, because "
+            f"{error.filename!r} is a file. Pass a folder as data_home (None: "
+            "~/scikit_learn_data), or move that file."
+        ) from error
+
+
+def _load_parsed(path, n_features):
+    """``(values, target, description)`` kept by an earlier fetch, or None."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            values, target, descr = stored["values"], stored["target"], str(stored["descr"])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        warnings.warn(
+            f"The parsed arrays at {path} cannot be read ({error}); parsing the OpenML copy again.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        return None
+    if values.ndim != 2 or values.shape[1] != n_features or target.shape != values.shape[:1]:
+        warnings.warn(
+            f"The parsed arrays at {path} have shapes {values.shape} and {target.shape}, "
+            f"expected (n, {n_features}) and (n,); parsing the OpenML copy again.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        return None
+    return values, target, descr
+
+
+def _save_parsed(path, values, target, descr):
+    """Keep the parsed arrays for later calls; a folder that refuses them only warns."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside and renamed, so that an interrupted write leaves no partial file.
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as f:
+            np.savez(f, values=values, target=target, descr=np.array(descr))
+        os.replace(f.name, path)
+    except OSError as error:
+        warnings.warn(
+            f"Cannot keep the parsed arrays at {path} ({error}); the next call parses the "
+            "ARFF file again.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+
+
+def _download_and_parse(name, n_features, home, n_retries, delay, timeout, verbose):
+    """fetch_openml of ``name`` version 1, with a timeout and errors that say what to do."""
     from sklearn.datasets import fetch_openml
 
-    bunch = fetch_openml(
-        name=name,
-        version=1,
-        data_home=data_home,
-        as_frame=False,
-        parser="liac-arff",
-        n_retries=n_retries,
-        delay=delay,
-    )
-    X = np.asarray(bunch.data)
-    if X.ndim != 2 or X.shape[1] != n_features:
+    from ._progress import progress
+
+    desc = f"{name}: download (first call) and parse the ARFF, once"
+    try:
+        with _socket_timeout(timeout), progress(desc, enabled=bool(verbose)):
+            bunch = fetch_openml(
+                name=name,
+                version=1,
+                data_home=str(home),
+                as_frame=False,
+                parser="liac-arff",
+                n_retries=n_retries,
+                delay=delay,
+            )
+    except (URLError, TimeoutError, ConnectionError, HTTPException) as error:
+        reason = getattr(error, "reason", None) or error or type(error).__name__
+        raise ConnectionError(
+            f"Cannot download the OpenML dataset {name!r} ({reason}; n_retries={n_retries}"
+            f"{f', timeout={timeout} s' if timeout is not None else ''}). The first call "
+            "downloads it from openml.org: check the network connection and any proxy "
+            "(HTTPS_PROXY), or raise timeout= for a slow server. Offline, copy the folder "
+            f"{home / 'openml'} from a machine where the fetch worked: later calls read "
+            "only the cache."
+        ) from error
+    except KeyError as error:
         raise ValueError(
-            f"OpenML dataset {name!r} gave data of shape {X.shape}, expected "
+            f"The OpenML description of {name!r} lacks the field {error}: its cached copy "
+            f"under {home / 'openml'} is incomplete or damaged, or the server answered in "
+            "an unexpected format. Delete that folder and fetch again."
+        ) from error
+    except (FileExistsError, NotADirectoryError) as error:
+        raise type(error)(
+            f"Cannot create the cache folder {error.filename!r}: a file of that name is in "
+            f"the way under data_home={str(home)!r}. Move it, or pass another data_home."
+        ) from error
+    values = np.asarray(bunch.data)
+    if values.ndim != 2 or values.shape[1] != n_features:
+        raise ValueError(
+            f"OpenML dataset {name!r} gave data of shape {values.shape}, expected "
             f"(n_samples, {n_features}); the cache under data_home may be corrupt."
         )
-    y = np.asarray(bunch.target).astype(np.int64)
-    # Pixels are integers 0..255: scaling in float32 is exact up to the last rounding.
-    X = X.astype(np.float32)
+    target = np.asarray(bunch.target).astype(np.int64)
+    # Pixels are integers 0..255: kept as uint8 (a quarter of the float32 size).
+    if np.all((values >= 0) & (values <= 255) & (values == np.rint(values))):
+        values = values.astype(np.uint8)
+    else:
+        values = values.astype(np.float32)
+    return values, target, bunch.DESCR
+
+
+def _fetch_openml_arrays(name, n_features, *, data_home, n_retries, delay, timeout, verbose):
+    """``(X, y, description)`` of OpenML dataset ``name`` version 1, through the caches.
+
+    The first call downloads the ARFF file (fetch_openml's cache, ``data_home/openml``)
+    and parses it; the parsed arrays are then kept in ``data_home/wcrnn_rc`` so that
+    later calls skip the parse (about a minute for MNIST). The liac-arff parser keeps
+    pandas optional; the nominal class labels are converted to int64.
+    """
+    home = _data_home(data_home)
+    path = home / _PARSED_FOLDER / f"{name}-v1.npz"
+    parsed = _load_parsed(path, n_features)
+    if parsed is None:
+        parsed = _download_and_parse(name, n_features, home, n_retries, delay, timeout, verbose)
+        _save_parsed(path, *parsed)
+    values, y, descr = parsed
+    # Integer pixels 0..255 are exact in float32: scaling them rounds once, as before.
+    X = values.astype(np.float32)
     X /= np.float32(255.0)
-    return X, y, bunch.DESCR
+    return X, y, descr
 
 
 @validate_params(
@@ -865,6 +997,8 @@ def _fetch_openml_arrays(name, n_features, data_home, n_retries, delay):
         "return_X_y": ["boolean"],
         "n_retries": [Interval(numbers.Integral, 1, None, closed="left")],
         "delay": [Interval(numbers.Real, 0, None, closed="neither")],
+        "timeout": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "verbose": ["verbose"],
     },
     prefer_skip_nested_validation=True,
 )
@@ -877,14 +1011,18 @@ def fetch_sequential_mnist(
     return_X_y=False,
     n_retries=3,
     delay=1.0,
+    timeout=_DEFAULT_TIMEOUT_S,
+    verbose=1,
 ):
     """Load MNIST as pixel or row sequences (sequential and permuted MNIST).
 
     Downloads ``mnist_784`` (version 1, 70000 images of 28x28 pixels) from OpenML with
-    :func:`sklearn.datasets.fetch_openml` on first use and caches it under
-    ``data_home``; later calls read the cache (parsing the 70000 ARFF rows takes about
-    a minute). Pixels are scaled to float32 in [0, 1]. The usual split is the first
-    60000 images for training and the last 10000 for testing.
+    :func:`sklearn.datasets.fetch_openml` on first use, caches the file under
+    ``data_home/openml`` and parses it once (the 70000 ARFF rows take about a minute);
+    the parsed pixels are kept in ``data_home/wcrnn_rc/mnist_784-v1.npz`` (55 MB), so
+    later calls load them in well under a second, offline. Delete that file to parse
+    again. Pixels are scaled to float32 in [0, 1]. The usual split is the first 60000
+    images for training and the last 10000 for testing.
 
     Parameters
     ----------
@@ -902,9 +1040,16 @@ def fetch_sequential_mnist(
     return_X_y : bool, default=False
         If True, return ``(X, y)``; otherwise a Bunch.
     n_retries : int, default=3
-        Retries on HTTP errors, passed to ``fetch_openml``.
+        Retries on network errors, passed to ``fetch_openml``.
     delay : float, default=1.0
         Seconds between retries, passed to ``fetch_openml``.
+    timeout : float or None, default=20.0
+        Seconds to wait for the server, per connection and per read (not for the whole
+        download); None waits for ever. Applied as the process-wide socket default
+        during the download, since ``fetch_openml`` takes none.
+    verbose : int, default=1
+        Above 0, show the elapsed time (tqdm, on stderr) while the dataset is
+        downloaded and parsed, on the first call only.
 
     Returns
     -------
@@ -916,6 +1061,16 @@ def fetch_sequential_mnist(
         ``DESCR``.
     (X, y) : tuple
         With ``return_X_y=True``.
+
+    Raises
+    ------
+    ConnectionError
+        If the download fails or times out (the message says what to check, and how to
+        use a copied cache offline).
+    ValueError
+        If the cached OpenML description is incomplete or the data have another shape.
+    FileExistsError, NotADirectoryError
+        If a file stands where the cache folder should be.
 
     See Also
     --------
@@ -935,7 +1090,15 @@ def fetch_sequential_mnist(
     >>> mnist.data.shape, mnist.data.dtype  # doctest: +SKIP
     ((70000, 784, 1), dtype('float32'))
     """
-    pixels, y, descr = _fetch_openml_arrays("mnist_784", 784, data_home, n_retries, delay)
+    pixels, y, descr = _fetch_openml_arrays(
+        "mnist_784",
+        784,
+        data_home=data_home,
+        n_retries=n_retries,
+        delay=delay,
+        timeout=timeout,
+        verbose=verbose,
+    )
     images = pixels.reshape(-1, 28, 28)
     X, permutation = _pixel_sequences(pixels, 28, permute=permute, by=by, random_state=random_state)
     if return_X_y:
@@ -968,6 +1131,8 @@ _CIFAR10_CLASSES = np.array(
         "return_X_y": ["boolean"],
         "n_retries": [Interval(numbers.Integral, 1, None, closed="left")],
         "delay": [Interval(numbers.Real, 0, None, closed="neither")],
+        "timeout": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "verbose": ["verbose"],
     },
     prefer_skip_nested_validation=True,
 )
@@ -981,12 +1146,16 @@ def fetch_sequential_cifar10(
     return_X_y=False,
     n_retries=3,
     delay=1.0,
+    timeout=_DEFAULT_TIMEOUT_S,
+    verbose=1,
 ):
     """Load CIFAR-10 as pixel sequences (sequential CIFAR-10).
 
     Downloads ``CIFAR_10`` (version 1, 60000 colour images of 32x32 pixels) from
-    OpenML with :func:`sklearn.datasets.fetch_openml` on first use and caches it under
-    ``data_home``. OpenML stores each image channel-major (the 1024 red values in
+    OpenML with :func:`sklearn.datasets.fetch_openml` on first use, caches the file
+    under ``data_home/openml`` and parses it once; the parsed pixels are kept in
+    ``data_home/wcrnn_rc/CIFAR_10-v1.npz`` (184 MB), so later calls skip the parse.
+    Delete that file to parse again. OpenML stores each image channel-major (the 1024 red values in
     raster order, then green, then blue); here each step is one pixel in raster order
     with its 3 channels, scaled to float32 in [0, 1]. With ``grayscale=True`` each step
     is the luminance ``0.299 R + 0.587 G + 0.114 B`` (ITU-R BT.601). The OpenML copy
@@ -1012,9 +1181,16 @@ def fetch_sequential_cifar10(
     return_X_y : bool, default=False
         If True, return ``(X, y)``; otherwise a Bunch.
     n_retries : int, default=3
-        Retries on HTTP errors, passed to ``fetch_openml``.
+        Retries on network errors, passed to ``fetch_openml``.
     delay : float, default=1.0
         Seconds between retries, passed to ``fetch_openml``.
+    timeout : float or None, default=20.0
+        Seconds to wait for the server, per connection and per read (not for the whole
+        download); None waits for ever. Applied as the process-wide socket default
+        during the download, since ``fetch_openml`` takes none.
+    verbose : int, default=1
+        Above 0, show the elapsed time (tqdm, on stderr) while the dataset is
+        downloaded and parsed, on the first call only.
 
     Returns
     -------
@@ -1027,6 +1203,16 @@ def fetch_sequential_cifar10(
         names) and ``DESCR``.
     (X, y) : tuple
         With ``return_X_y=True``.
+
+    Raises
+    ------
+    ConnectionError
+        If the download fails or times out (the message says what to check, and how to
+        use a copied cache offline).
+    ValueError
+        If the cached OpenML description is incomplete or the data have another shape.
+    FileExistsError, NotADirectoryError
+        If a file stands where the cache folder should be.
 
     References
     ----------
@@ -1042,7 +1228,15 @@ def fetch_sequential_cifar10(
     >>> X.shape, X.dtype  # doctest: +SKIP
     ((60000, 1024, 1), dtype('float32'))
     """
-    flat, y, descr = _fetch_openml_arrays("CIFAR_10", 3072, data_home, n_retries, delay)
+    flat, y, descr = _fetch_openml_arrays(
+        "CIFAR_10",
+        3072,
+        data_home=data_home,
+        n_retries=n_retries,
+        delay=delay,
+        timeout=timeout,
+        verbose=verbose,
+    )
     # (n, channel, pixel) -> (n, pixel, channel): each step is one pixel's RGB.
     rgb = np.ascontiguousarray(flat.reshape(-1, 3, 1024).transpose(0, 2, 1))
     del flat
