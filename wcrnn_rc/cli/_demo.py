@@ -99,7 +99,7 @@ def _best_stage(args, out, results):
     )
     print(f" memory capacity {mc:.2f} (at most {args.units})")
     title = f"best: {describe(args, params)}"
-    memory_figure(curve, title, out / "memory_curve.png")
+    memory_figure(curve, title, out / "memory_curve.png", n_units=args.units)
     spectrum_figure(network, numeric, title, out / "lyapunov_spectrum.png")
     print(f" ({time.perf_counter() - start:.1f} s)")
     return {

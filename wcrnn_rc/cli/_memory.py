@@ -44,6 +44,6 @@ def run(args):
         header = ["delay", "mean_mc"] + [f"seed{j}_mc" for j in range(args.seeds)]
         table = [[k + 1, mean[k], *curves[:, k]] for k in range(len(mean))]
         write_csv(out / "memory_curve.csv", header, table)
-        memory_figure(curves, describe(args), out / "memory_curve.png")
+        memory_figure(curves, describe(args), out / "memory_curve.png", n_units=args.units)
         print(f" wrote memory_curve.csv and memory_curve.png to {out}")
     return 0

@@ -97,11 +97,11 @@ def save(fig, path):
     pyplot().close(fig)
 
 
-def memory_figure(curves, title, path):
+def memory_figure(curves, title, path, *, n_units):
     from ..plotting import plot_memory_curve
 
     fig, ax = pyplot().subplots(figsize=(6.4, 4.2))
-    plot_memory_curve({"memory curve": curves}, ax=ax)
+    plot_memory_curve({"memory curve": curves}, n_units=n_units, ax=ax)
     ax.set_title(title, fontsize=9)
     save(fig, path)
 
