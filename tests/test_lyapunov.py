@@ -284,3 +284,11 @@ def test_overflow_inside_the_qr_raises_floating_point_error():
         res.fit(np.zeros((1, 1)))
     with pytest.raises(FloatingPointError, match="overflowed"):
         lyapunov_spectrum(res, n_steps=100, random_state=0)
+
+
+@pytest.mark.parametrize("params", [{"coupling": -1.0}, {"n_units": 0}])
+def test_unfitted_reservoir_is_validated_when_fitted_inside(params):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=next(iter(params))):
+        lyapunov_spectrum(WCRNNReservoir(**params), n_steps=10, washout=0)

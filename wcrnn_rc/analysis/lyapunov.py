@@ -31,7 +31,8 @@ _MAX_INTERVAL = 128
         ],
         "random_state": ["random_state"],
     },
-    prefer_skip_nested_validation=True,
+    # False: an unfitted reservoir is fitted inside, and its fit must validate it.
+    prefer_skip_nested_validation=False,
 )
 def lyapunov_spectrum(
     reservoir,
