@@ -2,7 +2,7 @@
 
 ``WCRNNReservoir`` runs W as CSR when its density (the ``density`` parameter for a
 drawn W, the non-zero fraction of a given one) is at most
-``wcrnn_rc.reservoir.SPARSE_MAX_DENSITY[key]``, where ``key`` is ``"series"`` for one
+``wcrnn_rc._config.SPARSE_MAX_DENSITY[key]``, where ``key`` is ``"series"`` for one
 sequence and ``"batch"`` for several, and as a dense BLAS product otherwise. This
 script forces each path by monkeypatching that dict (every entry 0 forces dense,
 every entry 1 forces sparse), checks once that the patch does pick the path, and
@@ -43,7 +43,7 @@ from _common import (
     write_results,
 )
 
-import wcrnn_rc.reservoir as reservoir_module
+import wcrnn_rc._config as config_module
 from wcrnn_rc import WCRNNReservoir
 
 NAME = "bench_sparse"
@@ -74,12 +74,12 @@ def forced(path, reservoir, X):
     """A call of ``reservoir.transform(X)`` with W forced to the dense or sparse path."""
 
     def run():
-        saved = reservoir_module.SPARSE_MAX_DENSITY
-        reservoir_module.SPARSE_MAX_DENSITY = dict(FORCE[path])
+        saved = config_module.SPARSE_MAX_DENSITY
+        config_module.SPARSE_MAX_DENSITY = dict(FORCE[path])
         try:
             return reservoir.transform(X)
         finally:
-            reservoir_module.SPARSE_MAX_DENSITY = saved
+            config_module.SPARSE_MAX_DENSITY = saved
 
     return run
 
@@ -138,18 +138,18 @@ def run_case(n_units, workload, X):
 def check_forcing():
     """Fail loudly if patching SPARSE_MAX_DENSITY no longer picks the path.
 
-    Uses the private ``WCRNNReservoir._operands`` (an empty dense W means the CSR
+    Uses the fitted network's ``recurrent_operands`` (an empty dense W means the CSR
     path): if the switch moves, the timings would otherwise compare a path with itself.
     """
     reservoir = WCRNNReservoir(n_units=8, density=0.5, random_state=0).fit(np.zeros((5, 1)))
     for path, values in FORCE.items():
         for batched in (False, True):
-            saved = reservoir_module.SPARSE_MAX_DENSITY
-            reservoir_module.SPARSE_MAX_DENSITY = dict(values)
+            saved = config_module.SPARSE_MAX_DENSITY
+            config_module.SPARSE_MAX_DENSITY = dict(values)
             try:
-                recurrent_t = reservoir._operands(np.float64, batched=batched)[0]
+                recurrent_t = reservoir.network_.recurrent_operands(np.float64, batched=batched)[0]
             finally:
-                reservoir_module.SPARSE_MAX_DENSITY = saved
+                config_module.SPARSE_MAX_DENSITY = saved
             picked = "sparse" if recurrent_t.size == 0 else "dense"
             if picked != path:
                 raise RuntimeError(
@@ -178,7 +178,7 @@ def main():
     print(f"Best of {REPEATS} interleaved repeats; JIT warm-up excluded.\n")
     inputs = make_inputs()
     warm_up(inputs)
-    current = dict(reservoir_module.SPARSE_MAX_DENSITY)
+    current = dict(config_module.SPARSE_MAX_DENSITY)
     cases = [run_case(n, workload, X) for n in N_UNITS for workload, X in inputs.items()]
 
     headers = ["N", "workload", "density", "dense [ms]", "sparse [ms]", "sparse / dense"]
@@ -214,7 +214,7 @@ def main():
         shown = "-" if case["crossover"] is None else f"{case['crossover']:.3f}"
         label = f"N={case['n_units']:>5}, {case['workload']:<6}"
         print(f"  {label}: {shown}  ({case['crossover_note']})")
-    print(f"wcrnn_rc.reservoir.SPARSE_MAX_DENSITY is currently {current}.")
+    print(f"wcrnn_rc._config.SPARSE_MAX_DENSITY is currently {current}.")
     print("\n" + format_summary(summary))
 
     path = write_results(
