@@ -6,11 +6,11 @@ For every residual family ("identity", "orthogonal", "rotational", "heterogeneou
 defaults otherwise, network ``random_state=0``):
 
 - the default ``memory_capacity(reservoir, random_state=0)`` (debiased, its default
-  length ``max(8000, 40 N)`` steps), and its wall time;
+  length ``max(8000, 80 N)`` steps), and its wall time;
 - the previous default, the held-out estimate on ``max(2000, 20 N)`` steps
   (``method="held_out"``), and its wall time;
 - the population reference: the debiased estimate on a much longer, independent drive
-  (``random_state=1``): 200000 steps for N <= 100, 100000 for N = 200, 64000 for
+  (``random_state=1``): 200000 steps for N <= 100, 100000 for N = 200, 96000 for
   N = 400. Its own remaining error is reported by the convergence rows below.
 
 A point passes when ``|default - reference| <= 0.1 * reference``, or ``<= 0.5`` where
@@ -27,10 +27,11 @@ Run ``python benchmarks/bench_memory_estimator.py`` (about half an hour on two c
 """
 
 import argparse
+import json
 import time
 
 import numpy as np
-from _common import machine_line, machine_info, write_results
+from _common import RESULTS_DIR, machine_info, machine_line, write_results
 
 from wcrnn_rc import WCRNNReservoir
 from wcrnn_rc.analysis import memory_capacity
@@ -40,7 +41,7 @@ FAMILIES = ("identity", "orthogonal", "rotational", "heterogeneous", "tanh", "no
 UNITS = (50, 100, 200, 400)
 COUPLINGS = (0.01, 0.1, 0.3, 1.0)
 SCALED = {"identity", "orthogonal", "rotational", "tanh"}  # residual_scale applies
-REFERENCE_STEPS = {50: 200_000, 100: 200_000, 200: 100_000, 400: 64_000}
+REFERENCE_STEPS = {50: 200_000, 100: 200_000, 200: 100_000, 400: 96_000}
 CONVERGENCE_STEPS = (2000, 10_000, 50_000, 200_000)
 
 
@@ -94,9 +95,7 @@ def convergence():
         for n_steps in CONVERGENCE_STEPS:
             row = {"residual": residual, "n_steps": n_steps}
             for method in ("held_out", "debiased"):
-                row[method] = memory_capacity(
-                    res, method=method, n_steps=n_steps, random_state=1
-                )
+                row[method] = memory_capacity(res, method=method, n_steps=n_steps, random_state=1)
             rows.append(row)
             print(
                 f"  {residual:>10} n_steps={n_steps:>6}: held_out {row['held_out']:6.2f}"
@@ -110,7 +109,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, nargs="+", default=list(UNITS))
     parser.add_argument("--families", nargs="+", default=list(FAMILIES))
+    parser.add_argument("--couplings", type=float, nargs="+", default=list(COUPLINGS))
     parser.add_argument("--no-convergence", action="store_true")
+    parser.add_argument(
+        "--merge", action="store_true", help="keep the other points of the results file"
+    )
     args = parser.parse_args()
     print(machine_line(machine_info()))
     conv = [] if args.no_convergence else convergence()
@@ -122,7 +125,7 @@ def main():
     print(header)
     for n_units in args.units:
         for residual in args.families:
-            for coupling in COUPLINGS:
+            for coupling in args.couplings:
                 row = grid_point(residual, n_units, coupling)
                 rows.append(row)
                 print(
@@ -132,6 +135,16 @@ def main():
                     f"{row['default_s']:6.2f}s {row['old_default_s']:6.2f}s",
                     flush=True,
                 )
+    path = RESULTS_DIR / f"{NAME}.json"
+    if args.merge and path.exists():
+        old = json.loads(path.read_text(encoding="utf-8"))
+        done = {(r["residual"], r["n_units"], r["coupling"]) for r in rows}
+        kept = [r for r in old["grid"] if (r["residual"], r["n_units"], r["coupling"]) not in done]
+        rows = sorted(
+            kept + rows,
+            key=lambda r: (r["n_units"], FAMILIES.index(r["residual"]), r["coupling"]),
+        )
+        conv = conv or old.get("convergence", [])
     failing = [r for r in rows if not r["agrees"]]
     print(f"{len(rows) - len(failing)} of {len(rows)} grid points agree with the reference.")
     path = write_results(

@@ -387,6 +387,7 @@ def test_held_out_estimate_of_thin_memory_is_biased_low_as_documented():
     assert abs(rotational_short - rotational_long) < 0.02 * rotational_long
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "params",
     [
@@ -397,7 +398,7 @@ def test_held_out_estimate_of_thin_memory_is_biased_low_as_documented():
 )
 def test_default_estimate_agrees_with_a_long_run(params):
     # The criterion, at 30 units: the default within 10 % (0.5 below 5) of the
-    # estimate on 25 times as many steps, where the held-out default of old
+    # estimate on 25 times as many steps (another drive), where the held-out default of old
     # (max(2000, 20 N) steps) misses the thin memory of the first two by far more.
     res = WCRNNReservoir(n_units=30, residual_scale=0.95, random_state=0, **params)
     reference = memory_capacity(res, n_steps=200_000, random_state=1)

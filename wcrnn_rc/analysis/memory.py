@@ -24,11 +24,11 @@ _TARGET_BLOCK_ELEMENTS = 1 << 20
 # states instead.
 _MAX_NORMAL_EQUATIONS_CONDITION = 1e5
 
-# Default length: this many steps per unit, and at least _MIN_DEFAULT_STEPS. At 40 N
-# the debiased estimate is within 10 % of the population value on every residual
-# family at N = 50..400 (benchmarks/bench_memory_estimator.py); at 20 N a weakly
-# coupled identity residual still reads 20 % low.
-_DEFAULT_STEPS_PER_UNIT = 40
+# Default length: this many steps per unit, and at least _MIN_DEFAULT_STEPS. The
+# jackknife's remaining bias on thinly spread memory falls with n / N: a weakly
+# coupled identity residual read 13 % low at 40 N (N = 100 and 400) and 3 % at 80 N
+# (benchmarks/bench_memory_estimator.py).
+_DEFAULT_STEPS_PER_UNIT = 80
 _MIN_DEFAULT_STEPS = 8000
 
 # Fewest training steps per fitted coefficient (N states and the intercept). The
@@ -102,7 +102,7 @@ def memory_capacity(
         Largest delay K; None means ``2 * n_units``.
     n_steps : int, default=None
         Steps used for the readouts, after the washout. None means
-        ``max(8000, 40 * n_units)``; with ``series``, all of it. The readouts need
+        ``max(8000, 80 * n_units)``; with ``series``, all of it. The readouts need
         at least ``10 * (n_units + 1)`` training steps (all ``n_steps`` for
         ``"debiased"``, the part before the held-out steps for ``"held_out"``);
         fewer raise a ``ValueError`` that says how many.
@@ -135,7 +135,8 @@ def memory_capacity(
     -------
     mc : float
         The memory capacity, in ``[0, min(n_units, K * n_features)]`` for the i.i.d.
-        drive, in ``[0, K * n_features]`` for a ``series``.
+        drive, in ``[0, K * n_features]`` for a ``series``; NaN where the states
+        overflow (a diverging network).
     curve : ndarray of shape (max_delay,)
         ``MC_k``; only with ``return_curve=True``. With ``"debiased"`` each entry is
         an unbiased estimate, unclipped, so that their sum is too: where the
@@ -260,10 +261,16 @@ def memory_capacity(
     work = n_train * n_units * (n_units + max_delay * n_features)  # the two products
     with blas_threads_for(work, _SINGLE_THREAD_MAX_WORK):
         states = _states(res, u)[start:]
-        if method == "held_out":
-            curve = _held_out_curve(states, targets, n_train)
+        peak = np.max(np.abs(states)) if states.size else 0.0
+        if not np.isfinite(peak):  # a diverging network: no estimate
+            curve = np.full(targets.n_columns, np.nan)
         else:
-            curve = _debiased_curve(states, targets)
+            if peak > 0:  # R^2 ignores the scale; this keeps huge states' Grams finite
+                states /= peak
+            if method == "held_out":
+                curve = _held_out_curve(states, targets, n_train)
+            else:
+                curve = _debiased_curve(states, targets)
     curve = curve.reshape(max_delay, n_features).sum(axis=1)
     # The population value's range: N bounds it for an i.i.d. drive only (Jaeger
     # 2001); a correlated series can be recalled at every delay.
