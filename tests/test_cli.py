@@ -320,7 +320,7 @@ def test_lyapunov_with_coupling_departs_from_theory_within_the_bound(capsys):
     [
         (["memory", "--units", "10", "--scale", "3"], "became NaN or infinite"),
         (["lyapunov", "--units", "10", "--scale", "30", "--steps", "100"], "overflowed"),
-        (["memory", "--units", "10", "--steps", "3"], "both need at least 2"),
+        (["memory", "--units", "10", "--steps", "3"], "needs at least 110 steps"),
     ],
 )
 def test_failing_work_is_a_clean_error(argv, message, capsys):
