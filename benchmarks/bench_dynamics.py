@@ -3,7 +3,7 @@
 1. Memory capacity, N=100 units, 200 delays, one 2000-step i.i.d. drive (uniform on
    [-0.8, 0.8], the same series for both), 20 % held out:
 
-   - wcrnn_rc: ``memory_capacity(reservoir, max_delay=200, series=u)`` (a 200-step
+   - wcrnn_rc: ``memory_capacity(reservoir, max_delay=200, series=u, method="held_out")`` (a 200-step
      washout, the run, one least-squares factorisation for all 200 delays);
    - reservoirpy: ``observables.memory_capacity(Reservoir >> Ridge, k_max=200,
      series=u, test_size=0.2)`` (a 200-step warm-up, the run, one ridge fit with 200
@@ -69,7 +69,11 @@ def memory_contenders():
     ).fit(u)  # fmt: skip
 
     def run_ours():
-        return memory_capacity(ours, max_delay=MC_DELAYS, series=u, return_curve=True)
+        # reservoirpy's method (a held-out 20 %), so both compute the same quantity.
+        return memory_capacity(
+            ours, max_delay=MC_DELAYS, series=u, method="held_out", test_size=0.2,
+            return_curve=True,
+        )  # fmt: skip
 
     def setup_reservoirpy():
         from reservoirpy.nodes import Reservoir, Ridge
