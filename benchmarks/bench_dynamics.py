@@ -3,8 +3,9 @@
 1. Memory capacity, N=100 units, 200 delays, one 2000-step i.i.d. drive (uniform on
    [-0.8, 0.8], the same series for both), 20 % held out:
 
-   - wcrnn_rc: ``memory_capacity(reservoir, max_delay=200, series=u, method="held_out")`` (a 200-step
-     washout, the run, one least-squares factorisation for all 200 delays);
+   - wcrnn_rc: ``memory_capacity(reservoir, max_delay=200, series=u,
+     method="held_out")`` (a 200-step washout, the run, one least-squares
+     factorisation for all 200 delays);
    - reservoirpy: ``observables.memory_capacity(Reservoir >> Ridge, k_max=200,
      series=u, test_size=0.2)`` (a 200-step warm-up, the run, one ridge fit with 200
      outputs), with a leaky-ESN reservoir given wcrnn_rc's W, U and b (the same
