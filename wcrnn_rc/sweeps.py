@@ -184,38 +184,37 @@ def _evaluate_one(estimator, params, seeds, X, y, metrics, scoring, cv, error_sc
         except Exception as error:
             if error_score == "raise":
                 raise
-            values[name] = float(error_score)
-            errors[name] = f"{type(error).__name__}: {error}"
+            values[name], errors[name] = float(error_score), _describe(error)
 
     if metrics:
         reservoir = clone(_first_reservoir(estimator))
+        fit_error = None
         try:
             if X is not None:
                 reservoir.fit(X)  # the network the data sees (features, data-chosen angles)
-            fit_error = None
         except Exception as error:
             if error_score == "raise":
                 raise
-            fit_error = error
+            fit_error = _describe(error)
         for name, metric in metrics.items():
-            if fit_error is not None:
-                attempt(name, lambda error=fit_error: _reraise(error))
-            else:
+            if fit_error is None:
                 attempt(name, lambda metric=metric: metric(reservoir, drive_seed))
+            else:  # no network to measure: every metric fails with the fit
+                values[name], errors[name] = float(error_score), fit_error
     if y is not None:
-        attempt(
-            "score",
-            lambda: np.mean(
-                cross_validate(estimator, X, y, scoring=scoring, cv=cv, error_score="raise")[
-                    "test_score"
-                ]
-            ),
-        )
+
+        def score():
+            cv_results = cross_validate(
+                estimator, X, y, scoring=scoring, cv=cv, error_score="raise"
+            )
+            return np.mean(cv_results["test_score"])
+
+        attempt("score", score)
     return values, errors, time.perf_counter() - start
 
 
-def _reraise(error):
-    raise error
+def _describe(error):
+    return f"{type(error).__name__}: {error}"
 
 
 # Recording warnings in a worker process. warnings.catch_warnings swaps process-global
