@@ -218,8 +218,11 @@ def test_each_warning_of_the_runs_reaches_the_caller_once(backend, n_jobs):
     kwargs = dict(metrics=["spectral_radius"], n_seeds=2, n_jobs=n_jobs, random_state=0)
     with config, pytest.warns(SupercriticalResidualWarning) as record:
         parameter_sweep(WARNING_RESERVOIR, WARN_GRID, **kwargs)
-    messages = sorted(str(w.message) for w in record if w.category is SupercriticalResidualWarning)
+    ours = [w for w in record if w.category is SupercriticalResidualWarning]
+    messages = sorted(str(w.message) for w in ours)
     assert len(messages) == 4
+    if backend == "loky":  # issued again by the sweep: they point at its call
+        assert {w.filename for w in ours} == {__file__}
     assert sum("1.1" in m for m in messages) == 2 and sum("1.2" in m for m in messages) == 2
     # ... so the caller's filters decide: silenced here, also for worker processes.
     with config, warnings.catch_warnings():
@@ -286,10 +289,12 @@ def test_dask_cluster_with_threaded_workers_gives_the_same_numbers_and_warnings(
 def test_a_diverging_network_does_not_abort_the_sweep():
     grid = {"residual_scale": [0.5, 30.0]}  # 30: the states overflow
     res = WCRNNReservoir(n_units=10, coupling=0.1)
-    with pytest.warns(FitFailedWarning, match="2 of the 4 runs of the sweep failed"):
+    with pytest.warns(FitFailedWarning, match="2 of the 4 runs of the sweep failed") as record:
         results = parameter_sweep(
             res, grid, metrics=["memory_capacity", "spectral_radius"], n_seeds=2, random_state=0
         )
+    (summary,) = [w for w in record if w.category is FitFailedWarning]
+    assert summary.filename == __file__  # it points at the call
     assert np.all(np.isfinite(results["seed0_memory_capacity"][:1]))  # the finished run
     assert np.isnan(results["mean_memory_capacity"][1])
     np.testing.assert_allclose(results["mean_spectral_radius"], [0.5, 30.0])  # still there
