@@ -2,8 +2,9 @@
 
 Every ``@njit`` function of the library lives here, so that numba's on-disk cache
 (which does not track changes across files) stays consistent. This module imports
-only numpy, numba and math. Public wrappers elsewhere validate the input, cast it to
-one canonical layout (C-contiguous float32 or float64) and call these kernels.
+only numpy, numba (through ``_numba_cache``, which keeps that cache out of the
+package directory) and math. Public wrappers elsewhere validate the input, cast it
+to one canonical layout (C-contiguous float32 or float64) and call these kernels.
 
 Kernels never write to their inputs and never draw random numbers; each one has a
 plain-NumPy twin in ``tests/naive.py``.
@@ -21,7 +22,9 @@ Each step is then one ``(k, N) @ (N, N)`` product over the running prefix.
 """
 
 import numpy as np
-from numba import njit
+
+# numba.njit, with a cache outside the package directory (or none, with a warning)
+from ._numba_cache import njit
 
 # fastmath stays off: the hot path is BLAS (unaffected), and reassociation would break
 # the exact leaky-ESN equalities the tests check.
