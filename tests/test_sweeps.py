@@ -2,7 +2,6 @@
 
 import warnings
 
-import distributed
 import joblib
 import numpy as np
 import pytest
@@ -104,6 +103,7 @@ def test_warnings_from_the_runs_reach_the_caller_once(n_jobs):
 
 
 def test_dask_cluster_gives_the_same_numbers():
+    distributed = pytest.importorskip("distributed")  # the distributed extra
     kwargs = dict(n_seeds=2, random_state=0)
     serial = parameter_sweep(WCRNNReservoir(n_units=10), GRID, n_jobs=1, **kwargs)
     with (
