@@ -17,7 +17,7 @@ residual ``R`` (here rotations with modulus 1, a critical residual) keeps gradie
 from vanishing over time, which is the point of the weakly coupled residual
 initialisation.
 
-This example needs the torch extra (``pip install "wcrnn-rc[torch]"``).
+This example needs the torch extra (``pip install ".[torch]"`` in the checkout).
 """
 
 # %%

@@ -215,7 +215,7 @@ def test_sweep_marks_diverged_networks_without_warnings(tmp_path, capsys):
 
 
 def test_sweep_on_a_dask_scheduler_writes_the_same_csv(tmp_path, capsys):
-    import distributed  # in the test extra
+    distributed = pytest.importorskip("distributed")  # the distributed extra
 
     argv = ["sweep", *FAST, "--scale", "0.5", "0.99", "--coupling", "0.01", "0.3", "--seeds", "2"]
     assert main([*argv, "--output", str(tmp_path / "local")]) == 0
@@ -246,6 +246,7 @@ def test_scheduler_without_distributed_names_the_extra(monkeypatch, capsys):
 
 
 def test_unreachable_scheduler_is_a_clean_error(monkeypatch, capsys):
+    pytest.importorskip("distributed")  # the distributed extra
     monkeypatch.setattr(_cluster, "SCHEDULER_TIMEOUT_S", 1)
     assert main(["sweep", *FAST, "--scheduler", "tcp://127.0.0.1:1"]) == 1
     err = capsys.readouterr().err

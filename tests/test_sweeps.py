@@ -6,7 +6,6 @@ import threading
 import time
 import warnings
 
-import distributed
 import joblib
 import numpy as np
 import pytest
@@ -262,6 +261,7 @@ def test_runs_on_threads_share_one_blas_thread_set_by_the_caller():
 
 
 def test_dask_cluster_with_threaded_workers_gives_the_same_numbers_and_warnings():
+    distributed = pytest.importorskip("distributed")  # the distributed extra
     kwargs = dict(n_seeds=2, random_state=0)
     serial = parameter_sweep(WCRNNReservoir(n_units=10), GRID, n_jobs=1, **kwargs)
     warn_kwargs = dict(metrics=["spectral_radius"], **kwargs)

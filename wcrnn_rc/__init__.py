@@ -10,11 +10,16 @@ adds computation. The estimators here are scikit-learn compatible.
 - :mod:`wcrnn_rc.plotting`: memory curves, spectra, eigenvalues, sweep heatmaps;
 - :mod:`wcrnn_rc.datasets`: benchmark tasks and sequential digits, MNIST and CIFAR-10;
 - :mod:`wcrnn_rc.cli`: the ``wcrnn-rc`` command line (``wcrnn-rc demo``);
-- :mod:`wcrnn_rc.torch`: the optional PyTorch backend (``pip install 'wcrnn-rc[torch]'``).
+- :mod:`wcrnn_rc.torch`: the optional PyTorch backend (``pip install ".[torch]"``).
+
+The model is that of I. Dubinin and F. Effenberger, "Fading memory as inductive bias in
+residual recurrent networks", *Neural Networks* 173, 106179 (2024), arXiv:2307.14823;
+please cite it when you use the library (``CITATION.cff`` in the source tree).
 """
 
 import importlib
 
+# The version's one source: pyproject.toml reads it (tests check CITATION.cff's).
 __version__ = "0.1.0"
 
 # Imported on first use: the estimators load numba and scikit-learn (about a second),

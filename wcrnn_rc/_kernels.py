@@ -2,7 +2,8 @@
 
 Every ``@njit`` function of the library lives here, so that numba's on-disk cache
 (which does not track changes across files) stays consistent. This module imports
-only numpy, numba and the constants of ``_constants`` and ``_config``. Callers
+only numpy, numba (through ``_numba_cache``, which keeps that cache out of the
+package directory) and the constants of ``_constants`` and ``_config``. Callers
 validate the input, cast it to one canonical layout (C-contiguous float32 or
 float64) and call these kernels; ``wcrnn_rc._network`` holds their operands.
 
@@ -22,7 +23,9 @@ Each step is then one ``(k, N) @ (N, N)`` product over the running prefix.
 """
 
 import numpy as np
-from numba import njit
+
+# numba.njit, with a cache outside the package directory (or none, with a warning)
+from ._numba_cache import njit
 
 from ._config import SMALL_PRODUCT_ROWS_X_UNITS
 from ._constants import (

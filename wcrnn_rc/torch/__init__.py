@@ -1,6 +1,6 @@
 """PyTorch backend: BPTT-trained WCRNNs and the weakly coupled residual initialisation.
 
-An optional extra (``pip install 'wcrnn-rc[torch]'``); the core never imports it.
+An optional extra (``pip install ".[torch]"`` from a checkout); the core never imports it.
 
 - :class:`WCRNNCell`, :class:`WCRNN`: the recurrence
   ``h_t = rho(h_{t-1}) + eps * f(W h_{t-1} + U x_t + b)`` as ``torch.nn`` modules
@@ -15,8 +15,9 @@ try:
     import torch  # noqa: F401
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     raise ImportError(
-        "wcrnn_rc.torch needs PyTorch, which is not installed. Install the optional "
-        "extra with: pip install 'wcrnn-rc[torch]'"
+        "wcrnn_rc.torch needs PyTorch, which is not installed. Install the torch extra "
+        'from the wcrnn_rc checkout: pip install ".[torch]" (where pip would pull a '
+        "multi-GB CUDA build, install a CPU build of torch first)"
     ) from exc
 
 from .estimators import WCRNNTorchClassifier, WCRNNTorchRegressor
