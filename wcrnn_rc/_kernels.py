@@ -24,9 +24,6 @@ Each step is then one ``(k, N) @ (N, N)`` product over the running prefix.
 
 import numpy as np
 
-# numba.njit, with a cache outside the package directory (or none, with a warning)
-from ._numba_cache import njit
-
 from ._config import SMALL_PRODUCT_ROWS_X_UNITS
 from ._constants import (
     ACTIVATION_RELU,
@@ -36,6 +33,9 @@ from ._constants import (
     RESIDUAL_DIAGONAL,
     RESIDUAL_TANH,
 )
+
+# numba.njit, with a cache outside the package directory (or none, with a warning)
+from ._numba_cache import njit
 
 # fastmath stays off: the hot path is BLAS (unaffected), and reassociation would break
 # the exact leaky-ESN equalities the tests check.
