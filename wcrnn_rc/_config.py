@@ -29,7 +29,8 @@ MAX_FUSED_FEATURES = 16
 # Dense products with k * N at most this (e.g. one series of N <= 256 units) run as a
 # plain loop in the kernel: below it, BLAS call overhead outweighs the arithmetic.
 # numba compiles this value into the cached kernels: after changing it, clear the
-# numba cache (the __pycache__ *.nbi / *.nbc files), which does not track this file.
+# numba cache (wcrnn_rc._numba_cache.user_cache_dir(), or NUMBA_CACHE_DIR), whose
+# index tracks _kernels.py only.
 SMALL_PRODUCT_ROWS_X_UNITS = 256
 
 # Memory capacity: up to this many multiply-adds in the readout's products (about
