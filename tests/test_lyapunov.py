@@ -292,3 +292,13 @@ def test_unfitted_reservoir_is_validated_when_fitted_inside(params):
 
     with pytest.raises(InvalidParameterError, match=next(iter(params))):
         lyapunov_spectrum(WCRNNReservoir(**params), n_steps=10, washout=0)
+
+
+def test_verbose_shows_progress_and_changes_nothing(capsys):
+    pytest.importorskip("tqdm")
+    res = WCRNNReservoir(n_units=10, random_state=0)
+    quiet = lyapunov_spectrum(res, n_steps=100, washout=10, random_state=0)
+    assert capsys.readouterr().err == ""
+    loud = lyapunov_spectrum(res, n_steps=100, washout=10, random_state=0, verbose=True)
+    assert "Lyapunov spectrum: 10 exponents of 10 units, 110 steps" in capsys.readouterr().err
+    np.testing.assert_array_equal(loud, quiet)  # the same call: identical arithmetic

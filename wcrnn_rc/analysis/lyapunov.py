@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 
 from .. import _config, _kernels
 from .._config import LYAPUNOV_SINGLE_THREAD_MAX_WORK, blas_threads_for
+from .._progress import progress
 from ._common import analysed_network, as_series
 
 __all__ = ["lyapunov_spectrum", "max_lyapunov_exponent"]
@@ -30,6 +31,7 @@ _MAX_INTERVAL = 128
             StrOptions({"auto"}),
         ],
         "random_state": ["random_state"],
+        "verbose": ["boolean"],
     },
     # False: an unfitted reservoir is fitted inside, and its fit must validate it.
     prefer_skip_nested_validation=False,
@@ -43,6 +45,7 @@ def lyapunov_spectrum(
     washout=500,
     reorthonormalize_every="auto",
     random_state=None,
+    verbose=False,
 ):
     """Lyapunov exponents of the input-driven reservoir, per time step, largest first.
 
@@ -80,6 +83,9 @@ def lyapunov_spectrum(
     random_state : int, RandomState instance or None, default=None
         Draws the i.i.d. drive and the initial tangent vectors. Pass an int for
         reproducible output across multiple function calls.
+    verbose : bool, default=False
+        Show a progress bar (tqdm, on stderr) with the elapsed time while the
+        spectrum runs: a full spectrum of 1000 units takes minutes.
 
     Returns
     -------
@@ -148,7 +154,14 @@ def lyapunov_spectrum(
         "infinite. Lower the residual scale, coupling or input scaling."
     )
     work = k * n_units**2
-    with blas_threads_for(work, LYAPUNOV_SINGLE_THREAD_MAX_WORK), np.errstate(divide="ignore"):
+    with (
+        blas_threads_for(work, LYAPUNOV_SINGLE_THREAD_MAX_WORK),
+        np.errstate(divide="ignore"),
+        progress(
+            f"Lyapunov spectrum: {k} exponents of {n_units} units, {len(drive)} steps",
+            enabled=verbose,
+        ),
+    ):
         try:
             log_growth, last_state, _ = _kernels.lyapunov_qr(
                 drive,
