@@ -503,7 +503,7 @@ def test_parser_choices_are_the_library_s_options():
         (["lyapunov", "--gain", "-2"], "The 'recurrent_gain' parameter of WCRNNReservoir", 1),
         (["lyapunov", "--units", "5", "--exponents", "6"], "n_exponents=6 exceeds", 0),
         (["memory", "--units", "5", "--max-delay", "0"], "'max_delay' parameter", 0),
-        (["memory", "--seed", "-1"], "Seed must be between 0 and 2**32 - 1", 0),
+        (["memory", "--seed", "-1"], "The 'random_state' parameter of draw_seeds", 0),
     ],
 )
 def test_the_library_checks_the_values(argv, message, reservoir, tmp_path, capsys):
@@ -680,19 +680,31 @@ def _wait(predicate, seconds):
     reason="needs psutil or Linux's /proc to list the worker processes",
 )
 @pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_a_signal_mid_sweep_shuts_the_workers_down(signum, status, tmp_path):
-    # Long enough to be interrupted: 36 points x 10 networks of 100 units on 2 workers.
-    argv = ["sweep", "--seeds", "10", "--n-jobs", "2", "--output", str(tmp_path)]
+@pytest.mark.parametrize(
+    "argv",
+    [
+        # loky worker processes: 40 networks of 400 units on 2 workers.
+        ["memory", "--units", "400", "--seeds", "40", "--n-jobs", "2"],
+        # the sweep's default thread pool: 36 points x 10 networks of 100 units.
+        ["sweep", "--seeds", "10", "--n-jobs", "2"],
+    ],
+    ids=["memory-processes", "sweep-threads"],
+)
+def test_a_signal_mid_run_shuts_the_workers_down(argv, signum, status, tmp_path):
+    command = argv[0]
     process = subprocess.Popen(
-        [sys.executable, "-m", "wcrnn_rc", *argv],
+        [sys.executable, "-m", "wcrnn_rc", *argv, "--output", str(tmp_path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     workers = set()
     try:
-        assert _wait(lambda: len(_descendants(process.pid)) >= 2, 60), "no workers started"
-        time.sleep(0.5)  # the workers are running sweep tasks now
+        if command == "memory":
+            assert _wait(lambda: len(_descendants(process.pid)) >= 2, 60), "no workers started"
+            time.sleep(0.5)  # the workers are running tasks now
+        else:
+            time.sleep(8)  # imports done, the sweep's threads are running
         workers = _descendants(process.pid)
         start = time.monotonic()
         process.send_signal(signum)
@@ -706,11 +718,11 @@ def test_a_signal_mid_sweep_shuts_the_workers_down(signum, status, tmp_path):
     assert seconds < 10
     assert "Traceback" not in stderr
     message = "terminated" if signum == signal.SIGTERM else "interrupted"
-    assert last_line(stderr) == f"wcrnn-rc sweep: {message}"
+    assert last_line(stderr) == f"wcrnn-rc {command}: {message}"
     assert _wait(lambda: not any(_alive(pid) for pid in workers), 10), [
         pid for pid in workers if _alive(pid)
     ]
-    assert not (tmp_path / "sweep.csv").exists()
+    assert not list(tmp_path.glob("*.csv"))
 
 
 def test_ctrl_c_at_start_up_in_a_real_process_exits_130_without_traceback():

@@ -81,16 +81,19 @@ def _best_stage(args, out, results):
     """Stage 2: the best grid point's network 0, its memory curve and spectrum vs theory."""
     index, subcritical = best_point(results)
     params = results["params"][index]
-    seed = int(draw_seeds(args.seed, args.seeds)[0])
+    network_seeds, drive_seeds = draw_seeds(args.seed, args.seeds, return_drive_seeds=True)
+    seed, drive_seed = int(network_seeds[0]), int(drive_seeds[0])
     rule = "highest mean MC among grid points with mean lambda_max < 0"
     if not subcritical:
         rule = "no grid point has lambda_max < 0: highest mean MC overall"
     start = _step(2, f"Best reservoir ({rule}): {describe(args, params)}; network 0")
     network = reservoir(args, **params, random_state=seed)
     with quiet(), progress("memory curve, Lyapunov spectrum", enabled=not args.quiet):
-        mc, curve = memory_capacity(network, return_curve=True, random_state=seed)
+        mc, curve = memory_capacity(network, return_curve=True, random_state=drive_seed)
         network.fit(np.zeros((1, 1)))
-        numeric = lyapunov_spectrum(network, n_exponents=min(args.units, 100), random_state=seed)
+        numeric = lyapunov_spectrum(
+            network, n_exponents=min(args.units, 100), random_state=drive_seed
+        )
     theory = network.residual_lyapunov_exponents_[: len(numeric)]
     shown = sorted({0, min(1, len(numeric) - 1), len(numeric) - 1})  # each index once
     print_table(

@@ -8,15 +8,16 @@ from ._common import check_params, describe, parallel_runs, quiet, reservoir, su
 from ._output import fmt, print_table, spectrum_figure, write_csv
 
 
-def _spectrum_of_network(args, seed):
+def _spectrum_of_network(args, seeds):
+    network_seed, drive_seed = seeds
     with quiet():  # here, in the worker: warning filters do not reach loky's processes
-        network = reservoir(args, random_state=seed).fit(np.zeros((1, 1)))
+        network = reservoir(args, random_state=network_seed).fit(np.zeros((1, 1)))
         numeric = lyapunov_spectrum(
             network,
             n_exponents=min(args.units, 100) if args.exponents is None else args.exponents,
             n_steps=args.steps,
             washout=args.washout,
-            random_state=seed,
+            random_state=drive_seed,
         )
     return network, numeric
 
@@ -25,7 +26,7 @@ def run(args):
     """``wcrnn-rc lyapunov``: print the leading exponents against theory; write files."""
     out = args.output
     check_params(args)
-    seeds = draw_seeds(args.seed, args.seeds)
+    seeds = list(zip(*draw_seeds(args.seed, args.seeds, return_drive_seeds=True), strict=True))
     runs = parallel_runs(_spectrum_of_network, args, seeds, "Lyapunov spectrum")
     numeric = np.array([spectrum for _, spectrum in runs])
     mean = numeric.mean(axis=0)

@@ -8,15 +8,16 @@ from ._common import check_params, describe, parallel_runs, quiet, reservoir, su
 from ._output import memory_figure, print_table, write_csv
 
 
-def _memory_of_network(args, seed):
-    network = reservoir(args, random_state=seed)
+def _memory_of_network(args, seeds):
+    network_seed, drive_seed = seeds
+    network = reservoir(args, random_state=network_seed)
     with quiet():  # here, in the worker: warning filters do not reach loky's processes
         return memory_capacity(
             network,
             max_delay=args.max_delay,
             n_steps=args.steps,
             return_curve=True,
-            random_state=seed,
+            random_state=drive_seed,
         )
 
 
@@ -24,7 +25,7 @@ def run(args):
     """``wcrnn-rc memory``: print the memory curve's first delays and MC; write files."""
     out = args.output
     check_params(args)
-    seeds = draw_seeds(args.seed, args.seeds)
+    seeds = list(zip(*draw_seeds(args.seed, args.seeds, return_drive_seeds=True), strict=True))
     runs = parallel_runs(_memory_of_network, args, seeds, "memory capacity")
     capacities = np.array([mc for mc, _ in runs])
     curves = np.array([curve for _, curve in runs])
