@@ -4,9 +4,10 @@ Memory curves by residual family
 
 The linear memory capacity (Jaeger, 2001) asks how much of its past input a network's
 state still holds. Drive the network with i.i.d. input ``u_t``, train one linear
-readout per delay ``k`` to output ``u_{t-k}``, and score each on held-out steps by its
-squared correlation ``MC_k``. The memory capacity is ``MC = sum_k MC_k``, and for any
-network of ``N`` units ``MC <= N``.
+readout per delay ``k`` to output ``u_{t-k}``, and let ``MC_k`` be the share of the
+variance of ``u_{t-k}`` it explains (the library's default debiases the in-sample
+R^2, so that thinly spread memory is not lost to overfitting). The memory capacity
+is ``MC = sum_k MC_k``, and for any network of ``N`` units ``MC <= N``.
 
 In a WCRNN the residual map decides where that capacity goes. This example draws the
 memory curve ``MC_k`` of each residual family at the same size, scale and coupling
