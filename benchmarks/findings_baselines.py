@@ -39,8 +39,10 @@ steps 200..3999 (the first 200 are washout) with alpha (1e-8..1e2) chosen on ste
 model's knob per task by the mean validation score over the seeds (5-fold
 cross-validation on the training split; the series' validation block), never by the
 test score. The script also prints the dynamics (memory capacity, largest Lyapunov
-exponent) of every grid point, and an aside: the classification tasks with the mean
-state over time as features instead of the last state.
+exponent; :func:`wcrnn_rc.sweeps.parameter_sweep`'s metrics, with the same network
+seeds as the scores, from :func:`wcrnn_rc.sweeps.draw_seeds`, and drive seeds spawned
+independently of them) of every grid point, and an aside: the classification tasks
+with the mean state over time as features instead of the last state.
 
 Run from the repository root::
 
@@ -77,7 +79,7 @@ from wcrnn_rc.datasets import (
     make_frequency_task,
     make_narma,
 )
-from wcrnn_rc.sweeps import parameter_sweep
+from wcrnn_rc.sweeps import draw_seeds, parameter_sweep
 
 NAME = "findings_baselines"
 N_UNITS = 100
@@ -475,7 +477,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     started = time.perf_counter()
     tasks = {name: load_task(name, full=args.full, data_home=args.data_home) for name in TASKS}
-    seeds = np.random.RandomState(0).randint(np.iinfo(np.int32).max, size=args.seeds)
+    # The network seeds of parameter_sweep(random_state=0), so that the dynamics below
+    # are those of the scored networks (its drives have seeds of their own).
+    seeds = draw_seeds(0, args.seeds)
     jobs = [
         (model, value, seed)
         for model, spec in MODELS.items()

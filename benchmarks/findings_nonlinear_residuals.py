@@ -8,15 +8,20 @@ linearisation at h = 0 as the identity residual ``rho(h) = lambda * h``
 ``|h| <= lambda + coupling``, whatever lambda; the identity residual's states grow
 without bound once lambda > 1. This script sweeps lambda in 0.9 .. 1.2 for both, at
 N=100 and two couplings, 0.01 and 0.1 (everything else the library default), and
-reports for each cell (mean ± std over 3 network seeds, the same seeds in every cell):
+reports for each cell (mean ± std over 3 networks, the same 3 in every cell; run j's
+network seed and drive seed, for the i.i.d. drives below, are spawned independently by
+:func:`wcrnn_rc.sweeps.draw_seeds` with ``random_state=0``, so the networks are those of
+:func:`wcrnn_rc.sweeps.parameter_sweep` with the same seeds):
 
 - the 10 leading Lyapunov exponents (:func:`wcrnn_rc.analysis.lyapunov_spectrum`,
   i.i.d. uniform [-1, 1] drive, 2000 steps after a washout of 500), against
   ``log(lambda)``;
 - the largest ``|h_t|`` over 2500 steps of the same kind of drive (boundedness);
 - the linear memory capacity (:func:`wcrnn_rc.analysis.memory_capacity`, delays up to
-  200, 10000 readout steps: the default 2000 give about half the value for these weakly
-  coupled networks, whose readouts over-fit short runs);
+  200, its default debiased estimate on ``max(8000, 80 N)`` = 8000 steps; until the
+  library's 0.2 this script passed ``n_steps=10000``, because the held-out estimate's
+  default 2000 steps gave about half the value for these weakly coupled networks; the
+  debiased default needs no such override);
 - permuted sequential digits (1797 x 64 steps), held-out accuracy: last state,
   standardised, ``RidgeClassifierCV`` (alpha by leave-one-out over 1e-4..1e4),
   stratified 75 % / 25 % split;
@@ -54,6 +59,7 @@ from threadpoolctl import threadpool_limits
 from wcrnn_rc import WCRNNReservoir
 from wcrnn_rc.analysis import lyapunov_spectrum, memory_capacity
 from wcrnn_rc.datasets import fetch_sequential_mnist, load_sequential_digits, make_narma
+from wcrnn_rc.sweeps import draw_seeds
 
 NAME = "findings_nonlinear_residuals"
 N_UNITS = 100
@@ -63,7 +69,6 @@ RESIDUALS = ("identity", "tanh")
 COLOURS = {"identity": "tab:blue", "tanh": "tab:red"}
 N_EXPONENTS = 10
 LYAPUNOV_STEPS, LYAPUNOV_WASHOUT = 2000, 500
-MC_STEPS = 10000
 # Largest |h_t| above this: the states diverge exponentially (bounded ones stay below 10
 # here; the critical identity residual, lambda = 1, drifts to a few hundred).
 DIVERGED_STATE = 1e6
@@ -155,7 +160,7 @@ def _attempt(func):
         return np.nan
 
 
-def evaluate(residual, coupling, scale, seed, tasks):
+def evaluate(residual, coupling, scale, seed, drive_seed, tasks):
     """Dynamics and task scores of one network (NaN where it fails)."""
     reservoir = WCRNNReservoir(
         n_units=N_UNITS,
@@ -173,16 +178,16 @@ def evaluate(residual, coupling, scale, seed, tasks):
                 n_exponents=N_EXPONENTS,
                 n_steps=LYAPUNOV_STEPS,
                 washout=LYAPUNOV_WASHOUT,
-                random_state=int(seed),
+                random_state=int(drive_seed),
             )
         )
         if np.isscalar(exponents):
             exponents = np.full(N_EXPONENTS, np.nan)
         return {
             "exponents": np.asarray(exponents).tolist(),
-            "max_abs_state": max_abs_state(reservoir, int(seed)),
+            "max_abs_state": max_abs_state(reservoir, int(drive_seed)),
             "memory_capacity": _attempt(
-                lambda: memory_capacity(reservoir, n_steps=MC_STEPS, random_state=int(seed))
+                lambda: memory_capacity(reservoir, random_state=int(drive_seed))
             ),
             "digits": _attempt(lambda: digits_accuracy(reservoir, tasks.digits)),
             "narma10": _attempt(lambda: narma_nrmse(reservoir, tasks.narma)),
@@ -277,11 +282,11 @@ def main(argv=None):
     started = time.perf_counter()
     tasks = load_tasks(full=args.full, data_home=args.data_home)
     task_label = tasks.digits.label
-    seeds = np.random.RandomState(0).randint(np.iinfo(np.int32).max, size=args.seeds)
+    seeds, drive_seeds = draw_seeds(0, args.seeds, return_drive_seeds=True)
     points = [(r, c, s) for c in COUPLINGS for s in SCALES for r in RESIDUALS]
     jobs = [(point, j) for point in points for j in range(args.seeds)]
     outputs = Parallel(n_jobs=args.n_jobs)(
-        delayed(evaluate)(*point, seeds[j], tasks) for point, j in jobs
+        delayed(evaluate)(*point, seeds[j], drive_seeds[j], tasks) for point, j in jobs
     )
     cells = {}
     for (point, _), out in zip(jobs, outputs, strict=True):
@@ -328,6 +333,7 @@ def main(argv=None):
         "n_exponents": N_EXPONENTS,
         "full": args.full,
         "seeds": seeds.tolist(),
+        "drive_seeds": drive_seeds.tolist(),
         "cells": {f"{r}|{c:g}|{s:g}": v for (r, c, s), v in cells.items()},
         "wall_time_s": time.perf_counter() - started,
     }

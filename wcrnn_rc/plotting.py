@@ -224,7 +224,8 @@ def plot_memory_curve(
     ax.set_xlabel("delay k (steps)")
     ax.set_ylabel(r"memory function $MC_k$ (recall $R^2$)")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlim(0, ax.get_xlim()[1])
+    if ax.get_xscale() == "linear":  # on a log axis (set by the caller) 0 has no place
+        ax.set_xlim(0, ax.get_xlim()[1])
     if legend:
         ax.legend(handles, texts, **{"fontsize": "small", **(legend if legend is not True else {})})
     return ax
