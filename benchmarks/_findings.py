@@ -11,6 +11,7 @@ machine does other work.
 """
 
 import argparse
+import json
 import shutil
 import time
 from pathlib import Path
@@ -50,7 +51,51 @@ def finding_parser(doc):
     parser.add_argument(
         "--no-save", action="store_true", help="print only; do not write JSON and figure"
     )
+    parser.add_argument(
+        "--replot",
+        action="store_true",
+        help="redraw the figure from the saved JSON record; recompute nothing",
+    )
     return parser
+
+
+# Journal-size fonts for every findings figure (matplotlib's defaults are 10 pt).
+STYLE = {
+    "font.size": 11,
+    "axes.titlesize": 11,
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 9,
+    "figure.titlesize": 13,
+}
+
+
+def style():
+    """Apply :data:`STYLE` to matplotlib (the findings figures' fonts)."""
+    matplotlib.rcParams.update(STYLE)
+
+
+def panel_letters(axes, *, x=-0.02, y=1.02):
+    """Write a bold a, b, c... at the top left of each axes, row by row."""
+    for letter, ax in zip("abcdefghijklmnopqrstuvwxyz", np.ravel(axes), strict=False):
+        ax.text(x, y, letter, transform=ax.transAxes, fontsize=13, fontweight="bold",
+                ha="right", va="bottom")  # fmt: skip
+
+
+def load_record(name):
+    """The JSON record ``results/<name>.json`` that a previous run wrote."""
+    with open(RESULTS_DIR / f"{name}.json") as handle:
+        return json.load(handle)
+
+
+def save_figure(name, figure):
+    """Save ``results/<name>.png`` (150 dpi) and its copy in ``docs/results/figures/``."""
+    png = RESULTS_DIR / f"{name}.png"
+    figure.savefig(png, dpi=150, bbox_inches="tight")
+    DOCS_FIGURES.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(png, DOCS_FIGURES / png.name)
+    print(f"wrote {png} and its copy in {DOCS_FIGURES}")
 
 
 def markdown_table(headers, rows):
@@ -98,11 +143,7 @@ def report(name, headers, rows, *, payload, figure=None, save=True, started=None
     path = write_results(name, record)
     print(f"wrote {path}")
     if figure is not None:
-        png = RESULTS_DIR / f"{name}.png"
-        figure.savefig(png, dpi=150, bbox_inches="tight")
-        DOCS_FIGURES.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(png, DOCS_FIGURES / png.name)
-        print(f"wrote {png} and its copy in {DOCS_FIGURES}")
+        save_figure(name, figure)
 
 
 def nrmse(y_true, y_pred):

@@ -34,10 +34,20 @@ import functools
 import time
 
 import numpy as np
-from _findings import finding_parser, markdown_table, mean_std, report
+from _findings import (
+    finding_parser,
+    load_record,
+    markdown_table,
+    mean_std,
+    panel_letters,
+    report,
+    save_figure,
+    style,
+)
 from findings_baselines import DYNAMICS_METRICS, load_task, task_metric
 
 from wcrnn_rc import WCRNNReservoir
+from wcrnn_rc.plotting import LABELS, PALETTE
 from wcrnn_rc.sweeps import parameter_sweep
 
 NAME = "findings_edge_of_chaos"
@@ -52,10 +62,20 @@ SWEEPS = (
     ("scale, coupling 0.1", "residual_scale", {"residual_scale": SCALES, "coupling": [0.1]}),
     ("coupling, scale 0.99", "coupling", {"residual_scale": [0.99], "coupling": COUPLINGS}),
 )
+# Colour-blind-safe background (Okabe-Ito): a diverging blue / grey / vermillion scale
+# centred on lambda_max = 0, the sign of the quantity it encodes.
 REGIME_COLOURS = {
-    "subcritical": "tab:blue",
-    "near-critical": "tab:green",
-    "supercritical": "tab:red",
+    "subcritical": PALETTE[5],
+    "near-critical": "#BBBBBB",
+    "supercritical": PALETTE[1],
+}
+REGIME_ALPHA = 0.18
+LYAPUNOV_BOTTOM = -0.2  # the Lyapunov panels stop here
+# Panel titles of the three sweeps (the JSON keys are the SWEEPS labels).
+SWEEP_TITLES = {
+    "scale, coupling 0.01": r"$\lambda$ swept at coupling $\varepsilon = 0.01$",
+    "scale, coupling 0.1": r"$\lambda$ swept at coupling $\varepsilon = 0.1$",
+    "coupling, scale 0.99": r"$\varepsilon$ swept at residual scale $\lambda = 0.99$",
 }
 
 
@@ -107,71 +127,117 @@ def _format(values, digits):
 def _shade(ax, regimes):
     for i, name in enumerate(regimes):
         if name in REGIME_COLOURS:
-            ax.axvspan(i - 0.5, i + 0.5, color=REGIME_COLOURS[name], alpha=0.12, linewidth=0)
+            ax.axvspan(i - 0.5, i + 0.5, color=REGIME_COLOURS[name], alpha=REGIME_ALPHA,
+                       linewidth=0)  # fmt: skip
+
+
+def _off_scale(ax, xs, mean, limit, marker, label):
+    """Mark the cells whose mean lies beyond ``limit`` at the edge; return the others."""
+    off = ~(mean <= limit) if marker == "^" else ~(mean >= limit)
+    if off.any():
+        ax.plot(xs[off], np.full(off.sum(), limit), marker, color="black", markerfacecolor="white",
+                markersize=8, linestyle="none", clip_on=False, zorder=5, label=label)  # fmt: skip
+    return ~off
 
 
 def _figure(sweeps, task_label):
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
+    style()
     panels = (
-        ("memory_capacity", "memory capacity"),
-        ("max_lyapunov", "largest Lyapunov exponent"),
+        ("memory_capacity", "memory capacity MC"),
+        ("max_lyapunov", LABELS["max_lyapunov"].replace(" exponent", "\nexponent")),
         ("psdigits", task_label),
-        ("narma10", "NARMA10 NRMSE (log)"),
+        ("narma10", "NARMA10 NRMSE (log scale)"),
     )
-    fig, axes = plt.subplots(len(sweeps), len(panels), figsize=(16, 3.4 * len(sweeps)))
+    fig, axes = plt.subplots(len(sweeps), len(panels), figsize=(17, 3.9 * len(sweeps)))
     for row, sweep in zip(axes, sweeps, strict=True):
         xs = np.arange(len(sweep["values"]))
-        for ax, (metric, title) in zip(row, panels, strict=True):
+        for ax, (metric, ylabel) in zip(row, panels, strict=True):
             _shade(ax, sweep["regimes"])
             values = sweep["seeds"][metric]
             mean, std = np.nanmean(values, axis=1), np.nanstd(values, axis=1)
             shown = np.ones(len(xs), dtype=bool)
             if metric == "narma10":  # failed fits reach 1e19: mark them at the top
-                shown = mean <= NRMSE_TOP
-                ax.plot(xs[~shown], np.full((~shown).sum(), NRMSE_TOP), "^", color="tab:red",
-                        label=f"NRMSE > {NRMSE_TOP:g} (off scale)")  # fmt: skip
-            ax.errorbar(xs[shown], mean[shown], yerr=std[shown], marker="o", color="black",
-                        capsize=2, label="identity")  # fmt: skip
+                shown = _off_scale(ax, xs, mean, NRMSE_TOP, "^",
+                                   f"NRMSE > {NRMSE_TOP:g} (off scale)")  # fmt: skip
+            if metric == "max_lyapunov":
+                shown = _off_scale(ax, xs, mean, LYAPUNOV_BOTTOM, "v",
+                                   f"below {LYAPUNOV_BOTTOM:g} (off scale)")  # fmt: skip
             if metric in sweep["reference"]:
-                ax.plot(xs, sweep["reference"][metric].mean(axis=1), "s--", color="grey",
-                        label="orthogonal (reference)")  # fmt: skip
+                ref = sweep["reference"][metric].mean(axis=1)
+                ref_shown = ref >= LYAPUNOV_BOTTOM if metric == "max_lyapunov" else np.isfinite(ref)
+                ax.plot(xs[ref_shown], ref[ref_shown], "s--", color=PALETTE[0], markersize=5,
+                        label=r"orthogonal residual $R = \lambda Q$ (reference)")  # fmt: skip
+            ax.errorbar(xs[shown], mean[shown], yerr=std[shown], marker="o", color="black",
+                        capsize=2, label=r"identity residual $R = \lambda I$")  # fmt: skip
             if metric == "max_lyapunov":
                 ax.axhline(0, color="black", linewidth=0.8)
                 for level in (-THRESHOLD, THRESHOLD):
                     ax.axhline(level, color="black", linewidth=0.6, linestyle=":")
-                ax.set_ylim(max(ax.get_ylim()[0], -0.2), ax.get_ylim()[1])
+                top = ax.get_ylim()[1]
+                ax.set_ylim(max(ax.get_ylim()[0], LYAPUNOV_BOTTOM), top)
             if metric == "narma10":
                 ax.set_yscale("log")
-                ax.set_ylim(0.3, NRMSE_TOP * 1.5)
+                ax.set_ylim(0.3, NRMSE_TOP)
                 ax.axhline(1, color="black", linewidth=0.6, linestyle=":")
-                if not shown.all():
-                    ax.legend(fontsize=7, loc="upper left")
             if metric == "psdigits":
                 ax.axhline(0.1, color="black", linewidth=0.6, linestyle=":")
-            ax.set_xticks(xs, [f"{v:g}" for v in sweep["values"]], fontsize=8)
-            ax.set_xlabel(sweep["param"])
-            ax.set_title(f"{title}\n({sweep['label']})", fontsize=9)
-            if metric in ("memory_capacity", "max_lyapunov") and sweep is sweeps[0]:
-                ax.legend(fontsize=7)
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
+            ax.set_xticks(xs, [f"{v:g}" for v in sweep["values"]], rotation=45)
+            ax.set_xlim(-0.5, len(xs) - 0.5)
+            ax.set_xlabel(LABELS[sweep["param"]])
+            ax.set_ylabel(ylabel)
+            ax.set_title(SWEEP_TITLES.get(sweep["label"], sweep["label"]))
+    panel_letters(axes, x=-0.18)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    lines = {}  # one legend entry per label, from every panel
+    for ax in np.ravel(axes):
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            lines.setdefault(label, handle)
+    fig.legend(lines.values(), lines.keys(), loc="upper center", ncol=len(lines), fontsize=10,
+               bbox_to_anchor=(0.5, 0.96), frameon=False)  # fmt: skip
     handles = [
-        Patch(color=c, alpha=0.3, label=f"{name} (identity)") for name, c in REGIME_COLOURS.items()
-    ]
-    fig.legend(handles=handles, loc="upper center", ncol=3, fontsize=9, bbox_to_anchor=(0.5, 0.975))
+        Patch(color=REGIME_COLOURS["subcritical"], alpha=REGIME_ALPHA * 2,
+              label=rf"subcritical: $\lambda_{{\max}} < -{THRESHOLD}$"),
+        Patch(color=REGIME_COLOURS["near-critical"], alpha=REGIME_ALPHA * 2,
+              label=rf"near-critical: $|\lambda_{{\max}}| \leq {THRESHOLD}$"),
+        Patch(color=REGIME_COLOURS["supercritical"], alpha=REGIME_ALPHA * 2,
+              label=rf"supercritical: $\lambda_{{\max}} > {THRESHOLD}$"),
+    ]  # fmt: skip
+    fig.legend(handles=handles, loc="upper center", ncol=3, fontsize=10,
+               bbox_to_anchor=(0.5, 0.935), frameon=False,
+               title="background: regime of the identity network")  # fmt: skip
     fig.suptitle(
-        f"Identity residuals, N={N_UNITS}, mean ± std over seeds; background: the identity "
-        f"network's regime by its largest Lyapunov exponent (near-critical: "
-        f"|lambda_max| <= {THRESHOLD})",
+        f"Identity residuals ($N = {N_UNITS}$): memory capacity, largest Lyapunov exponent "
+        f"and task scores (mean ± std over {sweeps[0]['seeds']['memory_capacity'].shape[1]} "
+        "seeds; dotted: chance accuracy, NRMSE 1)",
         y=0.995,
     )
     return fig
 
 
+def replot(record):
+    """Redraw the figure from a saved JSON record (nothing is recomputed)."""
+    sweeps = []
+    for label, param, _ in SWEEPS:
+        saved = record["sweeps"][label]
+        sweeps.append({
+            "label": label, "param": param, "values": [p[param] for p in saved["params"]],
+            "regimes": saved["regimes"],
+            "seeds": {m: np.array(v, dtype=float) for m, v in saved["seed_values"].items()},
+            "reference": {m: np.array(v, dtype=float)
+                          for m, v in saved["orthogonal_seed_values"].items()},
+        })  # fmt: skip
+    return _figure(sweeps, "psMNIST accuracy" if record["full"] else "psdigits accuracy")
+
+
 def main(argv=None):
     """Run the three sweeps; print and write the table and the figure."""
     args = finding_parser(__doc__).parse_args(argv)
+    if args.replot:
+        save_figure(NAME, replot(load_record(NAME)))
+        return
     started = time.perf_counter()
     psdigits = load_task("psdigits", full=args.full, data_home=args.data_home)
     narma = load_task("narma10")
