@@ -47,7 +47,17 @@ import time
 import warnings
 
 import numpy as np
-from _findings import finding_parser, mean_std, nrmse, report, ridge_predict
+from _findings import (
+    finding_parser,
+    load_record,
+    mean_std,
+    nrmse,
+    panel_letters,
+    report,
+    ridge_predict,
+    save_figure,
+    style,
+)
 from joblib import Parallel, delayed
 from sklearn.linear_model import RidgeClassifierCV
 from sklearn.model_selection import train_test_split
@@ -59,6 +69,7 @@ from threadpoolctl import threadpool_limits
 from wcrnn_rc import WCRNNReservoir
 from wcrnn_rc.analysis import lyapunov_spectrum, memory_capacity
 from wcrnn_rc.datasets import fetch_sequential_mnist, load_sequential_digits, make_narma
+from wcrnn_rc.plotting import LABELS, PALETTE
 from wcrnn_rc.sweeps import draw_seeds
 
 NAME = "findings_nonlinear_residuals"
@@ -66,7 +77,9 @@ N_UNITS = 100
 COUPLINGS = (0.01, 0.1)
 SCALES = (0.9, 0.95, 0.99, 1.0, 1.02, 1.05, 1.1, 1.2)
 RESIDUALS = ("identity", "tanh")
-COLOURS = {"identity": "tab:blue", "tanh": "tab:red"}
+COLOURS = {"identity": PALETTE[0], "tanh": PALETTE[1]}  # Okabe-Ito: colour-blind safe
+MARKERS = {"identity": "o", "tanh": "s"}
+NAMES = {"identity": r"identity $\rho(h) = \lambda h$", "tanh": r"tanh $\rho(h) = \lambda \tanh h$"}
 N_EXPONENTS = 10
 LYAPUNOV_STEPS, LYAPUNOV_WASHOUT = 2000, 500
 # Largest |h_t| above this: the states diverge exponentially (bounded ones stay below 10
@@ -220,65 +233,82 @@ def _seed_array(cells, residual, coupling, key):
 def _figure(cells, task_label):
     import matplotlib.pyplot as plt
 
+    style()
+    # (key, y label, y scale, top of the axis: larger means are marked there)
     panels = (
-        ("exponents", f"Lyapunov exponents 1 (solid), {N_EXPONENTS} (dotted)", "linear"),
-        ("max_abs_state", "largest |h_t| over 2500 steps", "log"),
-        ("memory_capacity", "memory capacity (delays 1..200; missing: overflow)", "linear"),
-        ("digits", f"{task_label} accuracy", "linear"),
-        ("narma10", f"NARMA10 NRMSE (triangles: > {NARMA_PLOT_MAX:g} or overflow)", "log"),
-    )
-    fig, axes = plt.subplots(len(COUPLINGS), len(panels), figsize=(20, 4.2 * len(COUPLINGS)))
+        ("exponents", f"Lyapunov exponents 1 (solid) and\n{N_EXPONENTS} (dotted), per step",
+         "linear", None),
+        ("max_abs_state", r"largest $|h_t|$ over 2500 steps", "log", DIVERGED_STATE),
+        ("memory_capacity", "memory capacity MC", "linear", None),
+        ("digits", f"{task_label} accuracy", "linear", None),
+        ("narma10", "NARMA10 NRMSE", "log", NARMA_PLOT_MAX),
+    )  # fmt: skip
+    fig, axes = plt.subplots(len(COUPLINGS), len(panels), figsize=(21, 4.4 * len(COUPLINGS)),
+                             layout="constrained")  # fmt: skip
     xs = np.asarray(SCALES)
     for row, coupling in zip(axes, COUPLINGS, strict=True):
-        for ax, (key, title, yscale) in zip(row, panels, strict=True):
+        for ax, (key, ylabel, yscale, top) in zip(row, panels, strict=True):
             for residual in RESIDUALS:
                 values = _seed_array(cells, residual, coupling, key)
                 if key == "exponents":  # (scales, seeds, k): the first and the last
-                    series = ((values[:, :, 0], "-", residual), (values[:, :, -1], ":", None))
+                    name = NAMES[residual]
+                    series = ((values[:, :, 0], "-", name), (values[:, :, -1], ":", None))
                 else:
-                    series = ((values, "-", residual),)
-                for v, style, label in series:
+                    series = ((values, "-", NAMES[residual]),)
+                for v, line, label in series:
                     with np.errstate(invalid="ignore"), warnings.catch_warnings():
                         warnings.simplefilter("ignore")  # all-NaN cells: overflow
                         mean, std = np.nanmean(v, axis=1), np.nanstd(v, axis=1)
-                    if key == "narma10":  # failed fits off the scale: markers at the top
-                        off = ~(mean <= NARMA_PLOT_MAX)
-                        ax.plot(
-                            xs[off],
-                            np.full(off.sum(), NARMA_PLOT_MAX),
-                            "^",
-                            color=COLOURS[residual],
-                            ms=9,
-                        )
+                    if top is not None:  # off the scale or failed: open markers at the top
+                        off = ~(mean <= top)
+                        ax.plot(xs[off], np.full(off.sum(), top), "^", color=COLOURS[residual],
+                                markerfacecolor="white", markeredgewidth=1.5, ms=9,
+                                zorder=5)  # fmt: skip
                         mean, std = np.where(off, np.nan, mean), np.where(off, np.nan, std)
-                    ax.errorbar(
-                        xs,
-                        mean,
-                        yerr=std,
-                        marker="o",
-                        ls=style,
-                        capsize=2,
-                        color=COLOURS[residual],
-                        label=label,
-                    )
+                    ax.errorbar(xs, mean, yerr=std, marker=MARKERS[residual], ls=line, ms=5,
+                                capsize=2, color=COLOURS[residual], label=label)  # fmt: skip
             if key == "exponents":
-                ax.plot(xs, np.log(xs), color="black", lw=1, label="log lambda (linear theory)")
+                ax.plot(xs, np.log(xs), color="black", lw=1,
+                        label=r"$\log \lambda$ (linear theory)")  # fmt: skip
                 ax.axhline(0, color="grey", lw=0.6)
             if key == "narma10":
                 ax.axhline(1.0, color="black", lw=0.6, ls=":")
             ax.set_yscale(yscale)
+            if top is not None:
+                ax.set_ylim(top=top * 3)
             ax.axvline(1.0, color="grey", lw=0.6, ls=":")
-            ax.set_xlabel("lambda (residual_scale)")
-            ax.set_title(f"{title}\ncoupling {coupling}", fontsize=10)
-            ax.legend(fontsize=7)
-    fig.suptitle(f"tanh vs identity residual, N={N_UNITS}", y=1.0)
-    fig.tight_layout()
+            ax.set_xlabel(LABELS["residual_scale"])
+            ax.set_ylabel(ylabel)
+            ax.set_title(rf"coupling $\varepsilon = {coupling:g}$")
+    panel_letters(axes, x=-0.16)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    handles.append(plt.Line2D([], [], marker="^", color="black", markerfacecolor="white",
+                              ms=9, ls="none"))  # fmt: skip
+    labels.append(
+        rf"off scale: $|h_t| > 10^{{{np.log10(DIVERGED_STATE):.0f}}}$ (states diverge), "
+        f"NRMSE > {NARMA_PLOT_MAX:g} or overflow"
+    )
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), frameon=False)
+    fig.suptitle(
+        rf"tanh against identity residual ($N = {N_UNITS}$) as the residual scale $\lambda$ "
+        "crosses 1 (mean ± std over 3 networks; MC missing where the states overflow)"
+    )
     return fig
+
+
+def replot(record):
+    """Redraw the figure from a saved JSON record (nothing is recomputed)."""
+    cells = {(r, c, s): record["cells"][f"{r}|{c:g}|{s:g}"]
+             for r in RESIDUALS for c in COUPLINGS for s in SCALES}  # fmt: skip
+    return _figure(cells, "psMNIST" if record["full"] else "psdigits")
 
 
 def main(argv=None):
     """Sweep lambda for both residuals; print and write the table and the figure."""
     args = finding_parser(__doc__).parse_args(argv)
+    if args.replot:
+        save_figure(NAME, replot(load_record(NAME)))
+        return
     started = time.perf_counter()
     tasks = load_tasks(full=args.full, data_home=args.data_home)
     task_label = tasks.digits.label
