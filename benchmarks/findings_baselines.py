@@ -60,7 +60,18 @@ import time
 import warnings
 
 import numpy as np
-from _findings import finding_parser, markdown_table, mean_std, nrmse, report, ridge_predict
+from _findings import (
+    finding_parser,
+    load_record,
+    markdown_table,
+    mean_std,
+    nrmse,
+    panel_letters,
+    report,
+    ridge_predict,
+    save_figure,
+    style,
+)
 from joblib import Parallel, delayed
 from sklearn.linear_model import RidgeClassifierCV, RidgeCV
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score, train_test_split
@@ -79,6 +90,7 @@ from wcrnn_rc.datasets import (
     make_frequency_task,
     make_narma,
 )
+from wcrnn_rc.plotting import PALETTE
 from wcrnn_rc.sweeps import draw_seeds, parameter_sweep
 
 NAME = "findings_baselines"
@@ -103,6 +115,22 @@ TASK_LABELS = {
     "adding": "adding MSE",
     "narma10": "NARMA10 NRMSE",
     "delays": "mixed delays R^2",
+}
+# The figure's task and model names (the tables keep the plain-text ones above).
+TASK_AXIS_LABELS = {
+    "psdigits": "psdigits\naccuracy",
+    "digits_rows": "digits by rows\naccuracy",
+    "frequency": "frequency\naccuracy",
+    "adding": "adding problem\nMSE",
+    "narma10": "NARMA10\nNRMSE",
+    "delays": "mixed delays\nmean $R^2$",
+}
+MODEL_LABELS = {
+    "ESN": "ESN",
+    "leaky ESN": "leaky ESN",
+    "WCRNN identity 0.99": r"WCRNN identity ($\lambda = 0.99$)",
+    "WCRNN rotational": r"WCRNN rotational ($\lambda = 0.95$)",
+    "WCRNN heterogeneous": "WCRNN heterogeneous",
 }
 
 
@@ -429,10 +457,10 @@ def _skill(value, best, chance):
 def _figure(tables, tasks):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 1, figsize=(11, 7.5), sharex=True)
+    style()
+    fig, axes = plt.subplots(2, 1, figsize=(12, 8.5), sharex=True)
     models = list(MODELS)
     width = 0.8 / len(models)
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     # One best per task over both panels, so that the panels compare.
     bests = {}
     for name, task in tasks.items():
@@ -450,31 +478,54 @@ def _figure(tables, tasks):
             for i, model in enumerate(models):
                 x = j + (i - (len(models) - 1) / 2) * width
                 shown = np.clip(skill[i], -0.2, 1.05) if finite[i] else -0.2
+                off = not (finite[i] and skill[i] >= -0.2)
                 ax.bar(
                     x, shown, width, yerr=err[i] if finite[i] else 0, capsize=2,
-                    color=colours[i], label=model if j == 0 else None,
-                    hatch=None if finite[i] and skill[i] >= -0.2 else "//",
+                    color=PALETTE[i], edgecolor="white" if not off else "black",
+                    label=MODEL_LABELS[model] if j == 0 else None,
+                    hatch="//" if off else None,
                 )  # fmt: skip
         ax.axhline(0, color="black", linewidth=0.8)
         ax.set_ylim(-0.25, 1.15)
         ax.set_ylabel("skill (0: chance, 1: best)")
         ax.set_title(title)
-    axes[-1].set_xticks(range(len(tasks)), [TASK_LABELS[name] for name in tasks], fontsize=9)
+    axes[-1].set_xticks(range(len(tasks)), [TASK_AXIS_LABELS[name] for name in tasks])
+    panel_letters(axes, x=-0.06)
     fig.suptitle(
-        f"Baselines, N={N_UNITS}, test scores as skill: (score - chance) / (best - chance), "
-        "best over both panels; mean ± std over seeds (hatched: below -0.2 or diverged)",
-        fontsize=10,
+        f"Baselines against WCRNNs ($N = {N_UNITS}$): test scores as skill = "
+        "(score − chance) / (best − chance), best over both panels\n"
+        "mean ± std over seeds; black-edged hatched bars: below −0.2 or diverged"
     )
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, ncol=len(models), fontsize=8, loc="lower center")
+    fig.legend(handles, labels, ncol=len(models), loc="lower center", frameon=False,
+               handlelength=1.2, columnspacing=1.2)  # fmt: skip
     return fig
+
+
+def replot(record):
+    """Redraw the figure from a saved JSON record; only the tasks' chance levels are rebuilt."""
+    tasks = {name: load_task(name, full=record["full"]) for name in TASKS}
+    scores = record["scores"]
+    tables = {}
+    for label in ("defaults", "tuned on validation"):
+        tables[f"{label} (test scores)"] = {
+            model: {
+                name: [s["test"] for s in scores[f"{model}|{value}|{name}"]]
+                for name, value in record["chosen"][f"{label}|{model}"].items()
+            }
+            for model in MODELS
+        }
+    return _figure(tables, tasks)
 
 
 def main(argv=None):
     """Evaluate every model on every task; print and write the tables and the figure."""
     parser = finding_parser(__doc__)
     args = parser.parse_args(argv)
+    if args.replot:
+        save_figure(NAME, replot(load_record(NAME)))
+        return
     started = time.perf_counter()
     tasks = {name: load_task(name, full=args.full, data_home=args.data_home) for name in TASKS}
     # The network seeds of parameter_sweep(random_state=0), so that the dynamics below
