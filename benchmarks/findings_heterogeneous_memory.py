@@ -44,13 +44,24 @@ command line). It writes ``benchmarks/results/findings_heterogeneous_memory.json
 import time
 
 import numpy as np
-from _findings import finding_parser, markdown_table, mean_std, report, ridge_predict
+from _findings import (
+    finding_parser,
+    load_record,
+    markdown_table,
+    mean_std,
+    panel_letters,
+    report,
+    ridge_predict,
+    save_figure,
+    style,
+)
 from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from wcrnn_rc import WCRNNReservoir
 from wcrnn_rc.analysis import memory_capacity
 from wcrnn_rc.datasets import make_delay_task
+from wcrnn_rc.plotting import PALETTE
 from wcrnn_rc.residuals import HeterogeneousResidual
 from wcrnn_rc.sweeps import draw_seeds
 
@@ -173,13 +184,25 @@ def evaluate(params, coupling, seed, drive_seed, X, Y):
     return {"r2": r2.tolist(), "alphas": alphas.tolist(), "mc": mc, "curve": curve.tolist()}
 
 
+# Okabe-Ito (colour-blind safe) and a grey for the eighth contender; markers as a second cue.
+COLOURS = (*PALETTE, "#999999")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def _display(label):
+    """A contender's label with mathtext symbols (the JSON keys keep the plain text)."""
+    return label.replace("tau", r"$\tau$").replace("a=0.3", r"$a = 0.3$")
+
+
 def _figure(main_cells, sweep_cells, labels):
     import matplotlib.pyplot as plt
 
     from wcrnn_rc.plotting import plot_memory_curve
 
-    fig, axes = plt.subplots(2, 2, figsize=(14, 9))
-    colours = dict(zip(labels, plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False))
+    style()
+    fig, axes = plt.subplots(2, 2, figsize=(14, 10))
+    colours = dict(zip(labels, COLOURS, strict=False))
+    markers = dict(zip(labels, MARKERS, strict=False))
     ax = axes[0, 0]
     curves = {label: np.array([c["curve"] for c in main_cells[label]]) for label in labels}
     plot_memory_curve(curves, ax=ax)
@@ -189,63 +212,80 @@ def _figure(main_cells, sweep_cells, labels):
             line.set_linestyle("--")
     for band, label in zip(ax.collections, labels, strict=True):
         band.set_color(colours[label])
+    ax.get_legend().remove()
     ax.set_xscale("log")
     ax.set_xlim(1, MC_MAX_DELAY)  # plot_memory_curve starts a linear axis at 0
-    ax.legend(fontsize=7)
-    ax.set_title(f"memory curves (coupling {COUPLING}; dashed: references), band over seeds")
+    ax.set_xticks([1, 2, 5, 10, 20, 50, 100, 200], ["1", "2", "5", "10", "20", "50", "100", "200"])
+    ax.set_xlabel("delay $k$ (steps)")
+    ax.set_title(
+        rf"memory curves at coupling $\varepsilon = {COUPLING:g}$ (band: ± std over seeds)"
+    )
     for d in DELAYS:
         ax.axvline(d, color="black", lw=0.4, ls=":")
 
     ax = axes[0, 1]
     for label in labels:
         r2 = np.array([c["r2"] for c in main_cells[label]])
-        style = "--" if "reference" in label else "-"
-        ax.errorbar(
-            DELAYS,
-            r2.mean(axis=0),
-            yerr=r2.std(axis=0),
-            marker="o",
-            ls=style,
-            capsize=2,
-            color=colours[label],
-            label=label,
-        )
+        mc = np.mean([c["mc"] for c in main_cells[label]])
+        ax.errorbar(DELAYS, r2.mean(axis=0), yerr=r2.std(axis=0), marker=markers[label],
+                    ls="--" if "reference" in label else "-", capsize=2, color=colours[label],
+                    label=f"{_display(label)}, MC = {mc:.1f}")  # fmt: skip
     ax.set_xscale("log")
     ax.set_xticks(DELAYS, [str(d) for d in DELAYS])
     ax.set_ylim(-0.05, 1.05)
-    ax.set_xlabel("delay k")
-    ax.set_ylabel("held-out R^2")
-    ax.set_title(f"delay task: recall u(t-k), coupling {COUPLING}")
+    ax.set_xlabel("delay $k$ (steps)")
+    ax.set_ylabel("held-out $R^2$")
+    ax.set_title(rf"delay task: recall $u(t-k)$ at coupling $\varepsilon = {COUPLING:g}$")
 
     same_labels = [label for label in labels if main_cells[label][0]["same_coupling"]]
-    for ax, key, title in (
-        (axes[1, 0], "mean_r2", "mean R^2 over the 7 delays"),
-        (axes[1, 1], "mc", f"memory capacity (delays 1..{MC_MAX_DELAY})"),
+    for ax, key, ylabel in (
+        (axes[1, 0], "mean_r2", f"mean held-out $R^2$ over the {len(DELAYS)} delays"),
+        (axes[1, 1], "mc", f"memory capacity MC (delays 1..{MC_MAX_DELAY}, log scale)"),
     ):
         for label in same_labels:
             values = np.array([[c[key] for c in sweep_cells[label, eps]] for eps in COUPLINGS])
-            ax.errorbar(
-                COUPLINGS,
-                values.mean(axis=1),
-                yerr=values.std(axis=1),
-                marker="o",
-                ls="--" if "reference" in label else "-",
-                capsize=2,
-                color=colours[label],
-                label=label,
-            )
+            ax.errorbar(COUPLINGS, values.mean(axis=1), yerr=values.std(axis=1),
+                        marker=markers[label], ls="--" if "reference" in label else "-",
+                        capsize=2, color=colours[label])  # fmt: skip
         ax.set_xscale("log")
-        ax.set_xlabel("coupling (same for every residual)")
-        ax.set_title(title)
+        ax.set_xticks(COUPLINGS, [f"{eps:g}" for eps in COUPLINGS])
+        ax.set_xlabel(r"coupling $\varepsilon$ (the same for every residual)")
+        ax.set_ylabel(ylabel)
+        ax.set_title("coupling sweep (the references with their own coupling are left out)")
     axes[1, 1].set_yscale("log")  # the rotational reference holds about 10x more
-    axes[1, 0].legend(fontsize=7)
-    fig.tight_layout()
+    panel_letters(axes, x=-0.08)
+    fig.suptitle(
+        rf"Heterogeneous residual ($\tau$ = {TIMESCALES[0]:g}..{TIMESCALES[1]:g} steps) against "
+        f"identity residuals and references, $N = {N_UNITS}$ (mean ± std over seeds; "
+        "dashed: references)"
+    )
+    fig.tight_layout(rect=(0, 0.09, 1, 1))
+    handles, names = axes[0, 1].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=3, frameon=False)
     return fig
+
+
+def replot(record):
+    """Redraw the figure from a saved JSON record (nothing is recomputed)."""
+    models = variants()
+    labels = list(models)
+    cells = {}
+    for label, (params, same) in models.items():
+        for eps in COUPLINGS if same else (params["coupling"],):
+            cells[label, eps] = record["cells"][f"{label}|{eps:g}"]
+    main_cells = {
+        label: cells[label, COUPLING if same else params["coupling"]]
+        for label, (params, same) in models.items()
+    }
+    return _figure(main_cells, cells, labels)
 
 
 def main(argv=None):
     """Run the main comparison and the coupling sweep; print and write tables, figure."""
     args = finding_parser(__doc__).parse_args(argv)
+    if args.replot:
+        save_figure(NAME, replot(load_record(NAME)))
+        return
     started = time.perf_counter()
     X, Y = make_delay_task(n_steps=N_STEPS, delay=list(DELAYS), random_state=0)
     models = variants()
