@@ -218,7 +218,7 @@ def _figure(main_cells, sweep_cells, labels):
     ax.set_xticks([1, 2, 5, 10, 20, 50, 100, 200], ["1", "2", "5", "10", "20", "50", "100", "200"])
     ax.set_xlabel("delay $k$ (steps)")
     ax.set_title(
-        rf"memory curves at coupling $\varepsilon = {COUPLING:g}$ (band: ± std over seeds)"
+        rf"memory curves at coupling $\varepsilon = {COUPLING:g}$ (band: min to max over seeds)"
     )
     for d in DELAYS:
         ax.axvline(d, color="black", lw=0.4, ls=":")
