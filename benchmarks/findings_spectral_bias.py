@@ -42,7 +42,16 @@ import time
 import warnings
 
 import numpy as np
-from _findings import finding_parser, markdown_table, mean_std, report
+from _findings import (
+    finding_parser,
+    load_record,
+    markdown_table,
+    mean_std,
+    panel_letters,
+    report,
+    save_figure,
+    style,
+)
 from sklearn.linear_model import RidgeClassifierCV
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -52,6 +61,7 @@ from sklearn.utils import Bunch
 from wcrnn_rc import WCRNNClassifier, WCRNNReservoir
 from wcrnn_rc.analysis import max_lyapunov_exponent
 from wcrnn_rc.datasets import fetch_sequential_mnist, load_sequential_digits, make_frequency_task
+from wcrnn_rc.plotting import PALETTE
 from wcrnn_rc.residuals import RotationalResidual
 from wcrnn_rc.sweeps import parameter_sweep
 
@@ -66,11 +76,11 @@ VARIANT_LABELS = {
     "spread": "rotational, spread angles",
     "identity": "identity",
 }
-VARIANT_COLOURS = {
-    "data": "tab:red",
-    "random": "tab:orange",
-    "spread": "tab:blue",
-    "identity": "tab:grey",
+VARIANT_COLOURS = {  # Okabe-Ito: colour-blind safe
+    "data": PALETTE[1],
+    "random": PALETTE[3],
+    "spread": PALETTE[0],
+    "identity": "#999999",
 }
 SEQUENCE_ALPHAS = np.logspace(-4, 4, 9)
 # The full dataset is subsampled: N=100 reservoirs, several seeds, 2 cores.
@@ -268,71 +278,89 @@ def data_angles(task, scale=0.99):
 def _figure(tasks, table):
     import matplotlib.pyplot as plt
 
-    fig = plt.figure(figsize=(14, 8.5))
+    style()
+    fig = plt.figure(figsize=(15, 9.5))
     grid = fig.add_gridspec(2, 2, height_ratios=(1.15, 1))
     width = 0.8 / len(VARIANTS)
+    axes = []
     for col, scale in enumerate(SCALES):
         ax = fig.add_subplot(grid[0, col])
+        axes.append(ax)
         xs = np.arange(len(tasks))
         for k, variant in enumerate(VARIANTS):
             values = [table[task.name, scale, variant]["accuracy"] for task in tasks]
-            ax.bar(
-                xs + (k - (len(VARIANTS) - 1) / 2) * width,
-                [np.mean(v) for v in values],
-                width,
-                yerr=[np.std(v) for v in values],
-                capsize=2,
-                color=VARIANT_COLOURS[variant],
-                label=VARIANT_LABELS[variant],
-            )
+            ax.bar(xs + (k - (len(VARIANTS) - 1) / 2) * width, [np.mean(v) for v in values],
+                   width, yerr=[np.std(v) for v in values], capsize=2,
+                   color=VARIANT_COLOURS[variant], edgecolor="white",
+                   label=VARIANT_LABELS[variant])  # fmt: skip
         for x, task in zip(xs, tasks, strict=True):
-            ax.hlines(task.chance, x - 0.45, x + 0.45, colors="black", linestyles=":", lw=1)
-        ax.set_xticks(xs, [t.label.replace(", ", ",\n", 1) for t in tasks], fontsize=8)
+            ax.hlines(task.chance, x - 0.45, x + 0.45, colors="black", linestyles=":", lw=1.2)
+        ax.plot([], [], color="black", ls=":", lw=1.2, label="chance")
+        ax.set_xticks(xs, [t.label.replace(", ", ",\n") for t in tasks], fontsize=9)
         ax.set_ylim(0, 1.05)
         ax.set_ylabel("held-out accuracy")
-        ax.set_title(f"residual scale {scale}, coupling {COUPLING}, N={N_UNITS} (dots: chance)")
+        ax.set_title(
+            rf"residual scale $\lambda = {scale:g}$, coupling $\varepsilon = {COUPLING:g}$"
+        )
         if col == 0:
-            fig.legend(*ax.get_legend_handles_labels(), loc="upper center", ncol=4, fontsize=9)
+            fig.legend(*ax.get_legend_handles_labels(), loc="upper center", ncol=5,
+                       frameon=False, bbox_to_anchor=(0.5, 0.965))  # fmt: skip
     spectra = (tasks[0], tasks[-1])
     for col, task in enumerate(spectra):
         ax = fig.add_subplot(grid[1, col])
+        axes.append(ax)
         freqs, power = power_spectrum(task.X[task.train])
-        ax.plot(freqs, power, color="black", lw=1, marker="." if len(freqs) < 20 else None)
+        ax.plot(freqs, power, color="black", lw=1.2, marker="." if len(freqs) < 20 else None,
+                label="power spectrum")  # fmt: skip
         angles = data_angles(task)
         top = power.max()
-        ax.vlines(
-            angles,
-            1.05 * top,
-            1.2 * top,
-            colors=VARIANT_COLOURS["data"],
-            lw=0.8,
-            label=f"data angles ({len(angles)})",
-        )
+        # Rug plots above the spectrum: where the angles sit (their height means nothing).
+        label = rf"data angles $\theta_j$ ({len(angles)}, at $\lambda = 0.99$)"
+        ax.vlines(angles, 1.05 * top, 1.2 * top, colors=VARIANT_COLOURS["data"], lw=1,
+                  label=label)  # fmt: skip
         spread = np.pi * np.arange(1, N_UNITS // 2 + 1) / (N_UNITS // 2 + 1)
-        ax.vlines(
-            spread,
-            1.25 * top,
-            1.4 * top,
-            colors=VARIANT_COLOURS["spread"],
-            lw=0.8,
-            label="spread angles",
-        )
+        ax.vlines(spread, 1.25 * top, 1.4 * top, colors=VARIANT_COLOURS["spread"], lw=1,
+                  label=rf"spread angles ({len(spread)})")  # fmt: skip
         if task.class_frequencies is not None:
             for f in task.class_frequencies:
-                ax.axvline(f, color="tab:green", lw=0.6, ls="--")
-            ax.plot([], [], color="tab:green", lw=0.6, ls="--", label="class frequencies")
+                ax.axvline(f, color=PALETTE[2], lw=0.8, ls="--")
+            ax.plot([], [], color=PALETTE[2], lw=0.8, ls="--", label="class frequencies")
         ax.set_xlim(0, np.pi)
-        ax.set_xlabel("angular frequency (rad / step)")
-        ax.set_ylabel("share of power")
-        ax.set_title(f"training input spectrum: {task.label}", fontsize=10)
-        ax.legend(fontsize=8, loc="center right")
-    fig.tight_layout(rect=(0, 0, 1, 0.96))
+        ax.set_ylim(0, 1.45 * top)
+        ax.set_xticks(np.pi * np.arange(5) / 4,
+                      ["0", r"$\pi/4$", r"$\pi/2$", r"$3\pi/4$", r"$\pi$"])  # fmt: skip
+        ax.set_xlabel(r"angular frequency $\omega$ (rad / step)")
+        ax.set_ylabel("share of the input power")
+        ax.set_title(f"training input spectrum: {task.label}")
+        ax.legend(fontsize=9, loc="center right")
+    panel_letters(axes, x=-0.07)
+    fig.suptitle(
+        f"Spectral bias: rotational residuals with data, random or spread angles, and the "
+        f"identity residual ($N = {N_UNITS}$; mean ± std over seeds)",
+        y=0.995,
+    )
+    fig.tight_layout(rect=(0, 0, 1, 0.94))
     return fig
+
+
+def replot(record):
+    """Redraw the figure from a saved JSON record; the tasks' inputs are regenerated."""
+    tasks = load_tasks(full=record["full"])
+    table = {
+        (task.name, scale, variant): record["cells"][f"{task.name}|{scale}|{variant}"]
+        for task in tasks
+        for scale in SCALES
+        for variant in VARIANTS
+    }
+    return _figure(tasks, table)
 
 
 def main(argv=None):
     """Run every task; print and write the table and the figure."""
     args = finding_parser(__doc__).parse_args(argv)
+    if args.replot:
+        save_figure(NAME, replot(load_record(NAME)))
+        return
     started = time.perf_counter()
     tasks = load_tasks(full=args.full, data_home=args.data_home)
     table, rows = {}, []
