@@ -30,6 +30,7 @@ figure per task, ``benchmarks/results/bench_torch_<task>.png``.
 
 import argparse
 import copy
+import json
 import time
 
 import matplotlib
@@ -41,10 +42,12 @@ from torch import nn
 
 from wcrnn_rc import WCRNNClassifier, WCRNNReservoir
 from wcrnn_rc.datasets import fetch_sequential_mnist, load_sequential_digits, make_adding_problem
+from wcrnn_rc.plotting import PALETTE
 from wcrnn_rc.torch import WCRNNTorchClassifier, WCRNNTorchRegressor, weakly_coupled_init_
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 NAME = "bench_torch"
 SEED = 0
@@ -301,27 +304,80 @@ def run_task(
             n_trainable(model),
             history,
         )
-    plot_curves(f"{stem}_{name}", curves, classify)
     return {"metric": metric, "rows": rows, "curves": curves}
 
 
-def plot_curves(name, curves, classify):
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for model_name, history in curves.items():
+# Okabe-Ito (colour-blind safe): the WCRNNs solid, the baselines dashed with markers.
+CURVE_STYLES = {
+    "WCRNN rotational (BPTT)": (PALETTE[0], "-", None),
+    "WCRNN orthogonal (BPTT)": (PALETTE[1], "-", None),
+    "WCRNN identity (BPTT)": (PALETTE[2], "-", None),
+    "WCRNN heterogeneous (BPTT)": (PALETTE[3], "-", None),
+    "WCRNN tanh (BPTT)": (PALETTE[4], "-", None),
+    "Elman RNN, default init": (PALETTE[5], "--", "o"),
+    "Elman RNN, weakly coupled init": (PALETTE[6], "--", "s"),
+    "LSTM, equal parameter count": ("#999999", "--", "^"),
+}
+TASK_TITLES = {
+    "psdigits": "permuted sequential digits (64 steps)",
+    "smnist": "sequential MNIST (784 steps)",
+    "psmnist": "permuted sequential MNIST (784 steps)",
+}
+
+
+def plot_curves(stem, name, result):
+    """Plot one task's validation-loss curves to ``results/<stem>_<name>.png``.
+
+    The legend gives each model's test score from ``result["rows"]``; the adding
+    problem's panel marks the loss of predicting the mean.
+    """
+    classify = result["metric"] == "accuracy"
+    scores = {row["model"]: row[result["metric"]] for row in result["rows"]}
+    fig, ax = plt.subplots(figsize=(10, 5))
+    for i, (model_name, history) in enumerate(result["curves"].items()):
+        colour, line, marker = CURVE_STYLES.get(model_name, (PALETTE[i % len(PALETTE)], "-", None))
         epochs = np.arange(1, len(history["valid_loss"]) + 1)
-        style = "-" if model_name.startswith("WCRNN") else "--"
-        ax.plot(epochs, history["valid_loss"], style, label=model_name)
+        score = scores[model_name]
+        label = f"{model_name}: test {'accuracy' if classify else 'MSE'} " + (
+            f"{score:.3f}" if classify else f"{score:.4f}"
+        )
+        ax.plot(epochs, history["valid_loss"], ls=line, marker=marker, markersize=4,
+                markevery=max(1, len(epochs) // 15), color=colour, lw=1.5,
+                label=label)  # fmt: skip
+    if "mean_predictor_mse" in result:
+        mean_mse = result["mean_predictor_mse"]
+        ax.axhline(mean_mse, color="black", lw=0.8, ls=":",
+                   label=f"predicting the mean: MSE {mean_mse:.3f}")  # fmt: skip
     ax.set_xlabel("epoch")
-    ax.set_ylabel("validation " + ("cross-entropy" if classify else "MSE"))
+    ax.set_ylabel("validation " + ("cross-entropy" if classify else "MSE") + " (log scale)")
     ax.set_yscale("log")
-    ax.set_title(name)
-    ax.legend(fontsize=7)
+    low, high = ax.get_ylim()
+    if high / low < 30:  # under ~1.5 decades: plain numbers, not 3 x 10^0
+        plain = FuncFormatter(lambda value, _: f"{value:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain)
+    if name.startswith("adding_T"):
+        task = f"adding problem, $T = {name.removeprefix('adding_T')}$ steps"
+    else:
+        task = TASK_TITLES.get(name, name)
+    ax.set_title(f"Learning curves of the trained RNNs ({N_UNITS} units): {task}")
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    ax.tick_params(labelsize=10)
+    ax.xaxis.label.set_size(11)
+    ax.yaxis.label.set_size(11)
     fig.tight_layout()
-    path = RESULTS_DIR / f"{name}.png"
+    path = RESULTS_DIR / f"{stem}_{name}.png"
     RESULTS_DIR.mkdir(exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
     print(f"  wrote {path}")
+
+
+def plot_all(stem, results):
+    """One learning-curve figure per task with curves."""
+    for name, result in results.items():
+        if result.get("curves"):
+            plot_curves(stem, name, result)
 
 
 def table(result):
@@ -350,7 +406,16 @@ def main():
     parser.add_argument(
         "--name", default=NAME, help="results file stem (keeps runs apart, e.g. per device)"
     )
+    parser.add_argument(
+        "--replot",
+        action="store_true",
+        help="redraw the figures from results/<name>.json; train nothing",
+    )
     args = parser.parse_args()
+    if args.replot:
+        with open(RESULTS_DIR / f"{args.name}.json") as handle:
+            plot_all(args.name, json.load(handle)["results"])
+        return
 
     info = machine_info()
     print(machine_line(info))
@@ -407,6 +472,7 @@ def main():
                 stem=args.name,
             )
 
+    plot_all(args.name, results)
     for name, result in results.items():
         if "rows" not in result:
             continue
