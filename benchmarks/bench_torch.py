@@ -47,7 +47,7 @@ from wcrnn_rc.torch import WCRNNTorchClassifier, WCRNNTorchRegressor, weakly_cou
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from matplotlib.ticker import LogFormatter  # noqa: E402
 
 NAME = "bench_torch"
 SEED = 0
@@ -325,6 +325,13 @@ TASK_TITLES = {
 }
 
 
+class _PlainLogFormatter(LogFormatter):
+    """LogFormatter's choice of which ticks to label, written as plain numbers (0.3)."""
+
+    def __call__(self, x, pos=None):
+        return f"{x:g}" if super().__call__(x, pos) else ""
+
+
 def plot_curves(stem, name, result):
     """Plot one task's validation-loss curves to ``results/<stem>_<name>.png``.
 
@@ -352,10 +359,11 @@ def plot_curves(stem, name, result):
     ax.set_ylabel("validation " + ("cross-entropy" if classify else "MSE") + " (log scale)")
     ax.set_yscale("log")
     low, high = ax.get_ylim()
-    if high / low < 30:  # under ~1.5 decades: plain numbers, not 3 x 10^0
-        plain = FuncFormatter(lambda value, _: f"{value:g}")
-        ax.yaxis.set_major_formatter(plain)
-        ax.yaxis.set_minor_formatter(plain)
+    if high / low < 100:  # under 2 decades: plain numbers (0.3, 2), not 3 x 10^-1
+        ax.yaxis.set_major_formatter(_PlainLogFormatter(labelOnlyBase=False))
+        ax.yaxis.set_minor_formatter(
+            _PlainLogFormatter(labelOnlyBase=False, minor_thresholds=(2, 1))
+        )
     if name.startswith("adding_T"):
         task = f"adding problem, $T = {name.removeprefix('adding_T')}$ steps"
     else:
