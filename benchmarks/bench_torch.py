@@ -25,7 +25,8 @@ lr 3e-3 and patience 15 on digits and MNIST) and epoch budget:
 
 Run ``python benchmarks/bench_torch.py`` (a few minutes on 2 cores); it prints the
 tables and writes ``benchmarks/results/bench_torch.json`` and one learning-curve
-figure per task, ``benchmarks/results/bench_torch_<task>.png``.
+figure per task, ``benchmarks/results/bench_torch_<task>.png``. ``--replot`` redraws
+the figures from the saved JSON without training anything.
 """
 
 import argparse
