@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _config, _kernels
 from ._constants import ACTIVATIONS, RESIDUAL_BLOCKS, RESIDUAL_DENSE, RESIDUAL_KINDS
-from ._validation import make_packing, pack, unpack
+from ._validation import Sequences, make_packing, pack, unpack
 
 __all__ = ["Network", "find_network", "find_reservoir", "network_of", "sequence_features"]
 
@@ -390,8 +390,6 @@ class Network:
 
     def run_series(self, X, initial_state=None):
         """States ``(n_steps, n_units)`` of one validated float series ``X`` (T, d)."""
-        from ._validation import Sequences
-
         X = np.ascontiguousarray(X)
         states, _, _ = self.run(
             Sequences("series", [X], X.dtype), store_states=True, initial_state=initial_state

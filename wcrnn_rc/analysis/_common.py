@@ -1,20 +1,8 @@
-"""Shared helpers of the analysis functions: the network to analyse, and its drive."""
+"""Shared helper of the analysis functions: checking a drive against the network."""
 
 import numpy as np
 
-from .._network import network_of
-
-__all__ = ["analysed_network", "as_series"]
-
-
-def analysed_network(obj, X_for_fit):
-    """The :class:`~wcrnn_rc._network.Network` to analyse.
-
-    ``obj`` is a network, a fitted reservoir, estimator or pipeline, or an unfitted
-    reservoir, which is cloned and fitted on ``X_for_fit()`` (a callable, only called
-    when needed).
-    """
-    return network_of(obj, X_for_fit)
+__all__ = ["as_series"]
 
 
 def as_series(network, X, name="X"):

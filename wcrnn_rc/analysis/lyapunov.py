@@ -8,8 +8,9 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 
 from .. import _config, _kernels
 from .._config import LYAPUNOV_SINGLE_THREAD_MAX_WORK, blas_threads_for
+from .._network import network_of
 from .._progress import progress
-from ._common import analysed_network, as_series
+from ._common import as_series
 
 __all__ = ["lyapunov_spectrum", "max_lyapunov_exponent"]
 
@@ -123,10 +124,10 @@ def lyapunov_spectrum(
     if X is None:
         if n_steps is None:
             n_steps = 2000
-        network = analysed_network(reservoir, lambda: np.zeros((1, 1)))
+        network = network_of(reservoir, lambda: np.zeros((1, 1)))
         drive = rng.uniform(-1.0, 1.0, size=(washout + n_steps, network.n_features))
     else:
-        network = analysed_network(reservoir, lambda: X)
+        network = network_of(reservoir, lambda: X)
         drive = as_series(network, X)
         available = drive.shape[0] - washout
         if n_steps is None:

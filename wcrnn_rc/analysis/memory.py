@@ -8,7 +8,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from .._config import MEMORY_SINGLE_THREAD_MAX_WORK, blas_threads_for
-from ._common import analysed_network, as_series
+from .._network import network_of
+from ._common import as_series
 
 __all__ = ["memory_capacity"]
 
@@ -209,7 +210,7 @@ def memory_capacity(
     def drive_to_fit():
         return np.zeros((1, 1)) if series is None else _as_2d(series)
 
-    network = analysed_network(reservoir, drive_to_fit)
+    network = network_of(reservoir, drive_to_fit)
     n_units, n_features = network.n_units, network.n_features
     max_delay = 2 * n_units if max_delay is None else max_delay
     washout = max_delay if washout is None else washout

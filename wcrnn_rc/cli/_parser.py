@@ -241,7 +241,7 @@ def _memory_parser(commands):
         "--steps",
         type=int,
         metavar="T",
-        help="drive steps for the readouts, after the washout (default max(2000, 20 * units))",
+        help="drive steps for the readouts, after the washout (default max(8000, 80 * units))",
     )
     group.add_argument(
         "--rows", type=_positive_int, default=10, metavar="R", help="delays shown (default 10)"
