@@ -7,7 +7,7 @@ from joblib import Parallel, delayed
 
 from .._progress import progress
 from ..reservoir import SupercriticalResidualWarning, WCRNNReservoir
-from ..sweeps import METRICS
+from ..sweeps import METRICS, draw_seeds
 
 
 def reservoir(args, **params):
@@ -75,10 +75,15 @@ class SweepMetric:
             return float("nan")
 
 
-def parallel_runs(function, args, seeds, desc):
-    """``[function(args, seed) for seed in seeds]`` on ``--n-jobs``, with a progress bar."""
+def parallel_runs(function, args, desc):
+    """``function(args, (network_seed, drive_seed))`` for each of ``--seeds`` networks.
+
+    The seeds are spawned from ``--seed`` apart (``draw_seeds``); the runs go on
+    ``--n-jobs``, with a progress bar.
+    """
+    seeds = list(zip(*draw_seeds(args.seed, args.seeds, return_drive_seeds=True), strict=True))
     runs = Parallel(n_jobs=args.n_jobs, return_as="generator")(
-        delayed(function)(args, seed) for seed in seeds
+        delayed(function)(args, pair) for pair in seeds
     )
     results = []
     with progress(desc, total=len(seeds), enabled=not args.quiet, unit="network") as bar:

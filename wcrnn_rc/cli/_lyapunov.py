@@ -3,7 +3,6 @@
 import numpy as np
 
 from ..analysis import lyapunov_spectrum
-from ..sweeps import draw_seeds
 from ._common import check_params, describe, parallel_runs, quiet, reservoir, supercritical_note
 from ._output import fmt, print_table, spectrum_figure, write_csv
 
@@ -26,8 +25,7 @@ def run(args):
     """``wcrnn-rc lyapunov``: print the leading exponents against theory; write files."""
     out = args.output
     check_params(args)
-    seeds = list(zip(*draw_seeds(args.seed, args.seeds, return_drive_seeds=True), strict=True))
-    runs = parallel_runs(_spectrum_of_network, args, seeds, "Lyapunov spectrum")
+    runs = parallel_runs(_spectrum_of_network, args, "Lyapunov spectrum")
     numeric = np.array([spectrum for _, spectrum in runs])
     mean = numeric.mean(axis=0)
     # The built-in residuals' eigenvalue moduli do not depend on the seed.

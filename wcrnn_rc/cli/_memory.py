@@ -3,7 +3,6 @@
 import numpy as np
 
 from ..analysis import memory_capacity
-from ..sweeps import draw_seeds
 from ._common import check_params, describe, parallel_runs, quiet, reservoir, supercritical_note
 from ._output import memory_figure, print_table, write_csv
 
@@ -25,8 +24,7 @@ def run(args):
     """``wcrnn-rc memory``: print the memory curve's first delays and MC; write files."""
     out = args.output
     check_params(args)
-    seeds = list(zip(*draw_seeds(args.seed, args.seeds, return_drive_seeds=True), strict=True))
-    runs = parallel_runs(_memory_of_network, args, seeds, "memory capacity")
+    runs = parallel_runs(_memory_of_network, args, "memory capacity")
     capacities = np.array([mc for mc, _ in runs])
     curves = np.array([curve for _, curve in runs])
     mean = curves.mean(axis=0)
