@@ -7,6 +7,8 @@ defaults otherwise, network ``random_state=0``):
 
 - the default ``memory_capacity(reservoir, random_state=0)`` (debiased, its default
   length ``max(8000, 80 N)`` steps), and its wall time;
+- the default on three more drives (``random_state`` 2, 3, 4): its spread, and on
+  how many of the four drives it agrees with the reference;
 - the previous default, the held-out estimate on ``max(2000, 20 N)`` steps
   (``method="held_out"``), and its wall time;
 - the population reference: the debiased estimate on a much longer, independent drive
@@ -43,6 +45,7 @@ COUPLINGS = (0.01, 0.1, 0.3, 1.0)
 SCALED = {"identity", "orthogonal", "rotational", "tanh"}  # residual_scale applies
 REFERENCE_STEPS = {50: 200_000, 100: 200_000, 200: 100_000, 400: 96_000}
 CONVERGENCE_STEPS = (2000, 10_000, 50_000, 200_000)
+DRIVES = (0, 2, 3, 4)  # drive 1 is the reference's
 
 
 def reservoir(residual, n_units, coupling):
@@ -72,6 +75,8 @@ def grid_point(residual, n_units, coupling):
         )
     )
     reference = memory_capacity(res, n_steps=REFERENCE_STEPS[n_units], random_state=1)
+    # The spread over drives: the default on drives 0 and 2 to 4.
+    drives = [default] + [memory_capacity(res, random_state=d) for d in DRIVES[1:]]
     return {
         "residual": residual,
         "n_units": n_units,
@@ -85,6 +90,8 @@ def grid_point(residual, n_units, coupling):
         "ratio": default / reference if reference > 0 else float("nan"),
         "old_ratio": old / reference if reference > 0 else float("nan"),
         "agrees": agrees(default, reference),
+        "drives": drives,
+        "drives_agree": sum(agrees(v, reference) for v in drives),
     }
 
 
@@ -120,7 +127,7 @@ def main():
     rows = []
     header = (
         f"{'residual':>13} {'N':>4} {'eps':>5} {'default':>8} {'old':>8} {'reference':>9} "
-        f"{'ratio':>6} {'old ratio':>9} {'ok':>3} {'t new':>7} {'t old':>7}"
+        f"{'ratio':>6} {'old ratio':>9} {'ok':>3} {'t new':>7} {'t old':>7} drives (ok of 4)"
     )
     print(header)
     for n_units in args.units:
@@ -132,7 +139,8 @@ def main():
                     f"{residual:>13} {n_units:>4} {coupling:>5} {row['default']:8.2f} "
                     f"{row['old_default']:8.2f} {row['reference']:9.2f} {row['ratio']:6.3f} "
                     f"{row['old_ratio']:9.3f} {'yes' if row['agrees'] else 'NO':>3} "
-                    f"{row['default_s']:6.2f}s {row['old_default_s']:6.2f}s",
+                    f"{row['default_s']:6.2f}s {row['old_default_s']:6.2f}s "
+                    f"{min(row['drives']):.2f}-{max(row['drives']):.2f} ({row['drives_agree']})",
                     flush=True,
                 )
     path = RESULTS_DIR / f"{NAME}.json"

@@ -1,5 +1,7 @@
 """Memory capacity: one factorisation against per-delay fits, the theory, the bias."""
 
+import warnings
+
 import numpy as np
 import pytest
 from naive import naive_memory_curve
@@ -417,3 +419,60 @@ def test_default_estimate_of_thin_memory_agrees_with_a_long_run_at_100_units():
     reference = memory_capacity(res, n_steps=100_000, random_state=1)
     assert 5 < reference < 6.5
     assert memory_capacity(res, random_state=0) == pytest.approx(reference, rel=0.1)
+
+
+def test_transient_end_finds_a_decay_and_not_noise():
+    # MSER-5 (White 1997): a decay from 50 noise widths with time constant 200 ends
+    # about where it meets the noise (200 * log(50) = 780 steps); pure noise has no
+    # transient to speak of; a decay lasting past the middle of the run is not over.
+    rng = np.random.default_rng(0)
+    t = np.arange(10_000)
+    for seed in range(5):
+        noise = np.random.default_rng(seed).normal(size=t.size)
+        end = memory._transient_end(50 * np.exp(-t / 200) + noise)
+        assert 400 <= end <= 2000
+        assert memory._transient_end(noise) <= 1000
+    assert memory._transient_end(50 * np.exp(-t / 20_000) + rng.normal(size=t.size)) is None
+    assert memory._transient_end(np.zeros(20)) == 0
+
+
+def test_default_washout_passes_a_long_transient():
+    # Heterogeneous timescales at coupling 0.3: the slow units take over 1000 steps
+    # to settle at the saturated branch's fixed point. Inside the readouts, that
+    # transient costs most of the memory (0.26 with washout=2 N, against 3.37 from
+    # a long run); the default drops it (MSER-5).
+    res = WCRNNReservoir(n_units=20, residual="heterogeneous", coupling=0.3, random_state=0)
+    reference = memory_capacity(res, n_steps=60_000, random_state=1)
+    assert 3.0 < reference < 3.8
+    for drive in (0, 2):
+        assert memory_capacity(res, random_state=drive) == pytest.approx(reference, abs=0.5)
+    assert memory_capacity(res, washout=40, random_state=0) < 0.5 * reference
+
+
+def test_settled_run_is_one_continued_run():
+    # Continued runs (from the last state, with more of the drive) give exactly the
+    # states of one run of the whole drive, and the last n_steps of them.
+    res = WCRNNReservoir(n_units=20, residual="heterogeneous", coupling=0.3, random_state=0)
+    network = res.fit(np.zeros((1, 1))).network_
+    rng = np.random.default_rng(0)
+
+    def draw(n):
+        return rng.uniform(-1.0, 1.0, size=(n, 1))
+
+    u, begin, states = memory._settled_run(network, draw, 40, 2000)
+    assert u.shape[0] > 2040  # it was continued
+    assert states.shape == (2000, 20) and begin == u.shape[0] - 2000
+    np.testing.assert_allclose(states, network.run_series(u)[begin:], rtol=1e-12, atol=1e-12)
+
+
+def test_a_network_that_never_settles_warns(monkeypatch):
+    monkeypatch.setattr(memory, "_transient_end", lambda distance: None)
+    res = WCRNNReservoir(n_units=10, random_state=0)
+    with pytest.warns(RuntimeWarning, match=r"had not settled after \d+ steps") as record:
+        mc = memory_capacity(res, n_steps=200, random_state=0)
+    assert record[0].filename == __file__
+    assert 0 <= mc <= 10
+    # An explicit washout is taken as given.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        memory_capacity(res, n_steps=200, washout=30, random_state=0)

@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 
 from .._config import MEMORY_SINGLE_THREAD_MAX_WORK, blas_threads_for
 from .._network import network_of
+from .._validation import warn_external
 from ._common import as_series
 
 __all__ = ["memory_capacity"]
@@ -35,9 +36,91 @@ _MIN_DEFAULT_STEPS = 8000
 _MIN_STEPS_PER_COEFFICIENT = 10
 
 
-def _states(network, u):
+# The initial transient is found by MSER-5 on batches of this many steps.
+_MSER_BATCH = 5
+# The run is continued until it is past its transient, at most to this many times
+# its first length.
+_MAX_SETTLING_FACTOR = 16
+
+
+def _states(network, u, initial_state=None):
     """The states of the fitted network driven by u: the one place it is run."""
-    return network.run_series(u)
+    return network.run_series(u, initial_state=initial_state)
+
+
+def _squared_distance(states):
+    """Squared distance of every state from the mean over the second half."""
+    centred = states - states[states.shape[0] // 2 :].mean(axis=0)
+    return np.einsum("ij,ij->i", centred, centred)
+
+
+def _transient_end(distance):
+    """The first step past the initial transient (MSER-5), or None if it is not over.
+
+    White's (1997) marginal standard error rule on batch means of 5 steps of
+    ``distance`` (the state's squared distance from its mean over the second half):
+    the truncation ``d`` that minimises ``sum_{i > d} (y_i - mean_d)^2 / (m - d)^2``.
+    A minimum past the middle of the run means that the run is too short to tell
+    (Hoad, Robinson and Davies 2010), and gives None.
+    """
+    m = distance.shape[0] // _MSER_BATCH
+    if m < 8:
+        return 0
+    y = distance[: m * _MSER_BATCH].reshape(m, _MSER_BATCH).mean(axis=1)
+    y = y - y[m // 2 :].mean()  # keeps the sums of squares free of cancellation
+    count = np.arange(m, 0, -1, dtype=np.float64)
+    tail_sum = np.cumsum(y[::-1])[::-1]
+    tail_squares = np.cumsum((y * y)[::-1])[::-1]
+    statistic = (tail_squares - tail_sum**2 / count) / count**2
+    # The last batches are left out: over a handful of points the statistic is noise.
+    end = int(np.argmin(statistic[: m - max(2, m // 20)]))
+    return None if end > m // 2 else end * _MSER_BATCH
+
+
+def _settled_run(network, draw, start, n_steps):
+    """The drive and the states of its last ``n_steps`` steps, past the transient.
+
+    Where MSER-5 finds the initial transient not over, the run is continued (from
+    its last state, with more of the drive) to twice its length, its first half
+    dropped, up to ``_MAX_SETTLING_FACTOR`` times the first length (past it, a
+    ``RuntimeWarning``). Where it is over but fewer than ``n_steps`` steps follow
+    it, the run is continued by as many.
+
+    Returns ``(u, begin, states)``: the whole drive, the index in it of the first
+    state returned, and the states.
+    """
+    u = draw(start + n_steps)
+    states = _states(network, u)
+    offset = 0  # states[0] is the state after u[offset]
+    while True:
+        if not np.all(np.isfinite(states[-1])):
+            break  # a diverging network: no estimate to make
+        end = _transient_end(_squared_distance(states))
+        if end is not None:
+            missing = end + n_steps - states.shape[0]
+            if missing > 0:  # over, but fewer than n_steps after it: run on as many
+                more = draw(missing)
+                states = np.vstack([states[end:], _states(network, more, states[-1])])
+                u = np.vstack([u, more])
+                offset += end
+            break
+        end = states.shape[0] // 2  # not over: the first half is transient
+        if u.shape[0] >= _MAX_SETTLING_FACTOR * (start + n_steps):
+            warn_external(
+                f"The network had not settled after {u.shape[0]} steps of the drive "
+                "(its initial transient, found by MSER-5, was not over): the memory "
+                f"capacity describes the last {n_steps} "
+                "steps and may depend on the drive. Pass washout= to set the steps "
+                "dropped.",
+                RuntimeWarning,
+            )
+            break
+        more = draw(states.shape[0])
+        states = np.vstack([states[end:], _states(network, more, states[-1])])
+        u = np.vstack([u, more])
+        offset += end
+    begin = u.shape[0] - n_steps
+    return u, begin, states[begin - offset :]
 
 
 @validate_params(
@@ -106,7 +189,8 @@ def memory_capacity(
         fewer raise a ``ValueError`` that says how many.
     washout : int, default=None
         Leading steps dropped; at least K so that every target u_{t-k} exists. None
-        means K.
+        means: past the initial transient, found by White's MSER-5 rule, and at
+        least K (see Notes); with ``series``, K.
     method : {"debiased", "held_out"}, default="debiased"
         ``"debiased"``: jackknifed adjusted in-sample R^2, consistent and with the
         bias of a finite drive removed to first order. ``"held_out"``: squared
@@ -166,6 +250,20 @@ def memory_capacity(
     residual at couplings 0.1 to 1 (probably multistable): compare those over several
     drives.
 
+    **Washout.** A network can take far longer than K steps to settle: with
+    heterogeneous timescales at coupling 0.3, the slow units need over 1000 steps to
+    reach the saturated branch's fixed point, and inside the readouts that transient
+    costs most of the memory (0.3 against 3.4 at 20 units). By default the run's
+    initial transient is found by MSER-5 (White 1997), the truncation that
+    minimises the squared standard error of the mean of the rest, applied to batch
+    means of five steps of the state's squared distance from its mean over the
+    run's second half. Where that truncation falls past the middle of the run, the
+    transient is not over (Hoad, Robinson and Davies 2010): the run is continued to
+    twice its length and its first half dropped, up to 16 times the first length
+    (then a ``RuntimeWarning``). The readouts then use the last ``n_steps`` steps.
+    A metastable network can still wander for longer than any such run before it
+    settles (see the user guide); an explicit ``washout`` is taken as given.
+
     The states are deterministic functions of the drive and can be extremely
     ill-conditioned. Where the centred states' condition number exceeds 1e5, the
     projections come from a Householder QR of each half's states (with the
@@ -183,6 +281,12 @@ def memory_capacity(
 
     M. H. Quenouille (1949). Approximate tests of correlation in time-series.
     Journal of the Royal Statistical Society, Series B, 11(1), 68-84.
+
+    K. P. White Jr. (1997). An effective truncation heuristic for bias reduction in
+    simulation output. Simulation, 69(6), 323-334.
+
+    K. Hoad, S. Robinson and R. Davies (2010). Automating warm-up length estimation.
+    Journal of the Operational Research Society, 61(9), 1389-1403.
 
     Examples
     --------
@@ -213,12 +317,12 @@ def memory_capacity(
     network = network_of(reservoir, drive_to_fit)
     n_units, n_features = network.n_units, network.n_features
     max_delay = 2 * n_units if max_delay is None else max_delay
+    settle = washout is None and series is None
     washout = max_delay if washout is None else washout
     start = max(washout, max_delay)
     if series is None:
         if n_steps is None:
             n_steps = max(_MIN_DEFAULT_STEPS, _DEFAULT_STEPS_PER_UNIT * n_units)
-        u = input_scaling * rng.uniform(-1.0, 1.0, size=(start + n_steps, n_features))
     else:
         u = as_series(network, series, name="series")
         available = u.shape[0] - start
@@ -259,10 +363,18 @@ def memory_capacity(
                 f"({_MIN_STEPS_PER_COEFFICIENT} per state and intercept)."
             )
 
-    targets = _DelayTargets(u, start, n_steps, max_delay)
+    def draw(n):
+        return input_scaling * rng.uniform(-1.0, 1.0, size=(n, n_features))
+
     work = n_train * n_units * (n_units + max_delay * n_features)  # the two products
     with blas_threads_for(work, MEMORY_SINGLE_THREAD_MAX_WORK):
-        states = _states(network, u)[start:]
+        if settle:
+            u, start, states = _settled_run(network, draw, start, n_steps)
+        else:
+            if series is None:
+                u = draw(start + n_steps)
+            states = _states(network, u)[start:]
+        targets = _DelayTargets(u, start, n_steps, max_delay)
         peak = np.max(np.abs(states)) if states.size else 0.0
         if not np.isfinite(peak):  # a diverging network: no estimate
             curve = np.full(targets.n_columns, np.nan)
