@@ -10,6 +10,7 @@ from sklearn.base import clone
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 
+import wcrnn_rc._linalg as _linalg
 import wcrnn_rc.analysis.memory as memory
 from wcrnn_rc import WCRNNRegressor, WCRNNReservoir
 from wcrnn_rc.analysis import lyapunov_spectrum, memory_capacity
@@ -44,7 +45,7 @@ def test_one_factorisation_matches_per_delay_fits(
     residual, n_features, path, global_random_seed, monkeypatch
 ):
     if path == "qr":  # every Gram counts as ill-conditioned
-        monkeypatch.setattr(memory, "_MAX_NORMAL_EQUATIONS_CONDITION", 1.0)
+        monkeypatch.setattr(_linalg, "MAX_NORMAL_EQUATIONS_CONDITION", 1.0)
     rng = np.random.default_rng(global_random_seed)
     res = WCRNNReservoir(
         n_units=15, residual=residual, residual_scale=0.8, coupling=0.3,
@@ -67,7 +68,7 @@ def test_one_factorisation_matches_per_delay_fits(
 def test_qr_path_agrees_with_normal_equations_where_both_apply(monkeypatch):
     res = WCRNNReservoir(n_units=30, residual="orthogonal", coupling=0.2, random_state=0)
     curve = memory_capacity(res, return_curve=True, random_state=0)[1]
-    monkeypatch.setattr(memory, "_MAX_NORMAL_EQUATIONS_CONDITION", 1.0)
+    monkeypatch.setattr(_linalg, "MAX_NORMAL_EQUATIONS_CONDITION", 1.0)
     np.testing.assert_allclose(
         memory_capacity(res, return_curve=True, random_state=0)[1], curve, rtol=1e-8,
         atol=1e-10,
@@ -345,21 +346,22 @@ def test_cached_attributes_follow_the_network():
 
 
 def test_least_squares_switches_to_svd_for_ill_conditioned_states():
-    from scipy import linalg
-
-    from wcrnn_rc.analysis.memory import _least_squares
-
+    # The one solver of the readouts (memory's and the streamed ridge's): Cholesky
+    # of the Gram where the design is well conditioned, the fallback otherwise.
     rng = np.random.default_rng(0)
     Y = rng.normal(size=(300, 7))
 
     def solve(X):
-        return _least_squares(X, lambda: X.T @ Y, lambda: Y)
+        return _linalg.solve_normal_equations(
+            X.T @ X, lambda: X.T @ Y, lambda: linalg.lstsq(X, Y)[0]
+        )
 
     well = rng.normal(size=(300, 10))
     np.testing.assert_allclose(solve(well), linalg.lstsq(well, Y)[0], rtol=1e-10, atol=1e-12)
     for scale in (1e-7, 0.0):  # condition number 1e7, then exactly singular
         ill = well.copy()
         ill[:, 3] = ill[:, 2] + scale * rng.normal(size=300)
+        assert _linalg.cholesky_factor(ill.T @ ill) is None
         np.testing.assert_array_equal(solve(ill), linalg.lstsq(ill, Y)[0])
 
 

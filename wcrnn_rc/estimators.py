@@ -11,6 +11,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
+from ._linalg import solve_normal_equations
 from ._network import sequence_features
 from ._validation import validate_sequences
 from .reservoir import WCRNNReservoir
@@ -79,10 +80,12 @@ def ridge_from_state_windows(windows, ridge):
     for a in np.unique(alpha):
         targets = alpha == a
         lhs = cxx + a * np.eye(n_units)
-        try:
-            coef[targets] = linalg.solve(lhs, cxy[:, targets], assume_a="pos").T
-        except (linalg.LinAlgError, ValueError):
-            coef[targets] = linalg.lstsq(lhs, cxy[:, targets])[0].T
+        rhs = cxy[:, targets]
+        coef[targets] = solve_normal_equations(
+            lhs,
+            lambda rhs=rhs: rhs,
+            lambda lhs=lhs, rhs=rhs: linalg.lstsq(lhs, rhs, check_finite=False)[0],
+        ).T
     intercept = mean_y - coef @ mean_x if ridge.fit_intercept else np.zeros(cxy.shape[1])
     fitted = clone(ridge)
     fitted.coef_ = coef

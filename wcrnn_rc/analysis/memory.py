@@ -8,6 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from .._config import MEMORY_SINGLE_THREAD_MAX_WORK, blas_threads_for
+from .._linalg import cholesky_factor, solve_normal_equations
 from .._network import network_of
 from .._validation import warn_external
 from ._common import as_series
@@ -17,10 +18,6 @@ __all__ = ["memory_capacity"]
 # Targets are built this many elements (steps x delays x features) at a time (8 MB).
 _TARGET_BLOCK_ELEMENTS = 1 << 20
 
-# The normal equations (one Cholesky for every delay) are accurate to about
-# cond(X)**2 * eps; past this condition number of the centred states, a QR of the
-# states instead.
-_MAX_NORMAL_EQUATIONS_CONDITION = 1e5
 
 # Default length: this many steps per unit, and at least _MIN_DEFAULT_STEPS. The
 # jackknife's remaining bias on thinly spread memory falls with n / N: a weakly
@@ -492,7 +489,7 @@ def _normal_equations_r2(states, targets, segments, mean, half_means, sums):
         g + (hi - lo) * np.outer(d, d)
         for g, d, (lo, hi) in zip(grams, offsets, segments, strict=True)
     )
-    factors = [_cholesky(g) for g in [full_gram, *grams]]
+    factors = [cholesky_factor(g) for g in [full_gram, *grams]]
     if any(f is None for f in factors):
         for (lo, hi), m in zip(segments, half_means, strict=True):  # back to the raw states
             states[lo:hi] += m
@@ -505,20 +502,6 @@ def _normal_equations_r2(states, targets, segments, mean, half_means, sums):
         z = linalg.solve_triangular(factor, cross, trans="T", check_finite=False)
         out.append((np.einsum("ij,ij->j", z, z), n_units))
     return out
-
-
-def _cholesky(gram):
-    """Upper Cholesky factor of ``gram``, or None when its condition number exceeds
-    ``_MAX_NORMAL_EQUATIONS_CONDITION ** 2`` (or it is singular)."""
-    try:
-        factor = linalg.cholesky(gram, lower=False, check_finite=False)
-    except linalg.LinAlgError:  # singular: states confined to a subspace
-        return None
-    anorm = np.abs(gram).sum(axis=0).max()
-    rcond, _ = linalg.lapack.dpocon(factor, anorm, uplo="U")
-    if rcond * _MAX_NORMAL_EQUATIONS_CONDITION**2 < 1.0:
-        return None
-    return factor
 
 
 def _qr_r2(states, targets, segments, mean, target_mean):
@@ -577,8 +560,12 @@ def _held_out_curve(states, targets, n_train):
     # are this call's own arrays, and fresh pages cost as much as the arithmetic.)
     states -= states[:n_train].mean(axis=0)
     train = states[:n_train]
-    coef = _least_squares(
-        train, lambda: targets.cross(train, 0, n_train), lambda: targets(0, n_train)
+    # One factorisation for every target column; an SVD-based least squares
+    # (minimum norm, on the targets built whole) for ill-conditioned states.
+    coef = solve_normal_equations(
+        train.T @ train,
+        lambda: targets.cross(train, 0, n_train),
+        lambda: linalg.lstsq(train, targets(0, n_train), check_finite=False)[0],
     )
 
     # Held out: squared correlations from sums over blocks of predictions and targets,
@@ -600,26 +587,6 @@ def _held_out_curve(states, targets, n_train):
     out = np.zeros(targets.n_columns)
     np.divide(cov * cov, var, out=out, where=var > 0)
     return out
-
-
-def _least_squares(X, cross_products, targets):
-    """Least-squares coefficients for every target column, from one factorisation.
-
-    The Cholesky factor of ``X.T @ X`` with ``cross_products()`` (= ``X.T @ Y``) when X
-    is well conditioned (about 10x faster than an SVD here), else LAPACK's SVD-based
-    ``gelsd`` (minimum-norm solution) on ``targets()`` (= Y, built whole).
-    """
-    gram = X.T @ X
-    try:
-        factor, lower = linalg.cho_factor(gram, check_finite=False)
-    except linalg.LinAlgError:  # singular: states confined to a subspace
-        pass
-    else:
-        anorm = np.abs(gram).sum(axis=0).max()
-        rcond, _ = linalg.lapack.dpocon(factor, anorm, uplo="L" if lower else "U")
-        if rcond * _MAX_NORMAL_EQUATIONS_CONDITION**2 >= 1.0:
-            return linalg.cho_solve((factor, lower), cross_products(), check_finite=False)
-    return linalg.lstsq(X, targets(), check_finite=False)[0]
 
 
 def _as_2d(series):
