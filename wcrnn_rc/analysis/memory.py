@@ -242,10 +242,9 @@ def memory_capacity(
     ``[0, min(N, K d)]`` (``[0, K d]`` for a ``series``), because a sum of unbiased
     terms can leave it by sampling noise; the curve is not clipped. The agreement
     with the population value, measured per residual family, is in the user guide
-    (Memory capacity) and ``benchmarks/bench_memory_estimator.py``: within 10 % at 90
-    of 96 networks. It converges slowly, and from below, for the heterogeneous
-    residual at couplings 0.1 to 1 (probably multistable): compare those over several
-    drives.
+    (Memory capacity) and ``benchmarks/bench_memory_estimator.py``: within 10 % at 89
+    of 96 networks. The misses are metastable or multistable networks, which have
+    no single value at practical lengths: compare those over several drives.
 
     **Washout.** A network can take far longer than K steps to settle: with
     heterogeneous timescales at coupling 0.3, the slow units need over 1000 steps to
@@ -259,7 +258,8 @@ def memory_capacity(
     twice its length and its first half dropped, up to 16 times the first length
     (then a ``RuntimeWarning``). The readouts then use the last ``n_steps`` steps.
     A metastable network can still wander for longer than any such run before it
-    settles (see the user guide); an explicit ``washout`` is taken as given.
+    settles (tens of thousands of steps for some; see the user guide). An explicit
+    ``washout`` is taken as given.
 
     The states are deterministic functions of the drive and can be extremely
     ill-conditioned. Where the centred states' condition number exceeds 1e5, the
