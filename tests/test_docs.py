@@ -125,12 +125,12 @@ def test_public_name_has_examples_section(module_name, name):
 
 
 def test_required_gallery_examples_exist():
-    present = {path.name for path in EXAMPLES.glob("plot_*.py")}
+    present = {path.name for path in EXAMPLES.glob("*/plot_*.py")}
     assert set(REQUIRED_EXAMPLES) <= present, sorted(set(REQUIRED_EXAMPLES) - present)
     assert (EXAMPLES / "README.rst").read_text(encoding="utf-8").strip()
 
 
-@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("plot_*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("**/plot_*.py")), ids=lambda p: p.name)
 def test_gallery_example_has_title_docstring(path):
     # sphinx-gallery takes the page title from the module docstring's first line,
     # underlined with "=".

@@ -65,7 +65,7 @@ fig.tight_layout()
 #   decay rate, but decaying exponentials with nearby rates are nearly collinear, so
 #   the readouts cannot separate individual delays either. Their strength is
 #   elsewhere: features on many timescales at once (see
-#   :ref:`sphx_glr_auto_examples_plot_heterogeneous_timescales.py`).
+#   :ref:`sphx_glr_auto_examples_residuals_plot_heterogeneous_timescales.py`).
 # - **tanh**, the non-linear residual, linearises to the identity at small states and
 #   behaves like it.
 # - **none** (a plain ESN with coupling 1) has a random recurrent matrix with
