@@ -124,6 +124,8 @@ sphinx_gallery_conf = {
     "image_scrapers": ("matplotlib",),
     "matplotlib_animations": False,
     "min_reported_time": 1,
+    # No execution-times pages: they load jQuery and DataTables from a CDN.
+    "write_computation_times": False,
     "image_srcset": ["2x"],  # a 2x image for high-density screens
     "show_signature": False,
     "remove_config_comments": True,
@@ -232,3 +234,9 @@ def _write_cli_help(directory):
 
 
 _write_cli_help(Path(__file__).parent / "generated" / "cli")
+
+
+def setup(app):
+    # sphinx-mathjax-offline sets its own mathjax_path (tex-chtml.js) in its setup,
+    # which runs before this one.
+    app.config.mathjax_path = mathjax_path
