@@ -176,7 +176,7 @@ myst_substitutions = MEASURED
 
 # -- HTML ------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
-html_title = f"wcrnn_rc {release}"
+html_title = "wcrnn_rc"  # the version is in the footer and on the changelog
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
@@ -188,6 +188,7 @@ html_theme_options = {
     ),
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
+    "navbar_align": "left",
     "secondary_sidebar_items": ["page-toc"],
 }
 # Pages without sub-pages get no (empty) left sidebar.

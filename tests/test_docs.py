@@ -48,11 +48,12 @@ REQUIRED_EXAMPLES = [
     "plot_torch_adding.py",
 ]
 
-# Pages whose ```python blocks are executed (in order, one namespace per page).
+# Pages whose ```python blocks are executed and whose ```pycon sessions are run as
+# doctests (in order, one namespace per page), so that the outputs shown are real.
 EXECUTED_PAGES = [
     path
     for path in sorted([DOCS / "getting_started.md", *(DOCS / "user_guide").glob("*.md")])
-    if "```python\n" in path.read_text(encoding="utf-8")
+    if re.search(r"^```(python|pycon)\n", path.read_text(encoding="utf-8"), re.M)
 ]
 
 
@@ -175,15 +176,28 @@ def test_results_pages_are_included():
 
 @pytest.mark.parametrize("path", EXECUTED_PAGES, ids=lambda p: p.name)
 def test_guide_python_blocks_run(path):
-    # Only ```python fences are run; {code-block} directives show code that needs a
-    # cluster, a shell or the network.
+    # Only ```python and ```pycon fences are run; {code-block} directives show code
+    # that needs a cluster, a shell or the network.
+    import doctest
+
     text = path.read_text(encoding="utf-8")
-    blocks = re.findall(r"^```python\n(.*?)^```", text, flags=re.S | re.M)
-    if any(re.search(r"^(import|from) (torch|wcrnn_rc\.torch)\b", b, re.M) for b in blocks):
+    blocks = re.findall(r"^```(python|pycon)\n(.*?)^```", text, flags=re.S | re.M)
+    if any(
+        re.search(r"^(>>> )?(import|from) (torch|wcrnn_rc\.torch)\b", b, re.M) for _, b in blocks
+    ):
         pytest.importorskip("torch")  # the torch extra
     namespace = {"__name__": f"docs_{path.stem}"}
-    for block in blocks:
-        exec(compile(block, str(path), "exec"), namespace)
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    parser = doctest.DocTestParser()
+    for i, (kind, block) in enumerate(blocks):
+        if kind == "python":
+            exec(compile(block, str(path), "exec"), namespace)
+            continue
+        test = parser.get_doctest(block, namespace, f"{path.name}[{i}]", str(path), 0)
+        runner = doctest.DocTestRunner(optionflags=flags)
+        runner.run(test, clear_globs=False)
+        namespace.update(test.globs)  # DocTest works on a copy of the namespace
+        assert runner.failures == 0, f"{path.name}: session {i} printed something else"
 
 
 def test_front_page_example_runs_as_shown():

@@ -224,7 +224,19 @@ def _add_user_guide_and_see_also(app, what, name, obj, options, lines):
         lines[at:at] = block
 
 
+def _keep_values_together(app, doctree):
+    # In table cells, "0.957 ± 0.004" wraps as one value: wide tables then scroll
+    # sideways (docs/_static/wcrnn.css) instead of stacking each number over three lines.
+    from docutils import nodes
+
+    for cell in doctree.findall(nodes.entry):
+        for text in list(cell.findall(nodes.Text)):
+            if " ± " in text:
+                text.parent.replace(text, nodes.Text(str(text).replace(" ± ", "\u00a0±\u00a0")))
+
+
 def setup(app):
     # Before numpydoc (priority 500) parses the sections.
     app.connect("autodoc-process-docstring", _add_user_guide_and_see_also, priority=400)
+    app.connect("doctree-read", _keep_values_together)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
