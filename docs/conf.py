@@ -70,6 +70,7 @@ exclude_patterns = [
 
 # -- autodoc / autosummary / numpydoc ------------------------------------------------
 autosummary_generate = True
+toc_object_entries_show_parents = "hide"  # "fit()", not "WCRNNClassifier.fit()"
 autodoc_default_options = {"member-order": "groupwise"}
 autodoc_typehints = "none"  # the numpydoc Parameters sections carry the types
 numpydoc_show_class_members = False
