@@ -158,6 +158,7 @@ def _measured(results=HERE.parent / "benchmarks" / "results"):
         "digits_speedup": f"{digits['ratios']['fit_speedup_vs_reservoirpy']:.1f}x",
         "series_speedup": f"{series['speedups']['reservoirpy']:.1f}x",
         "series_speedup_echoes": f"{series['speedups']['echoes']:.1f}x",
+        "series_speedup_pyrcn": f"{series['speedups']['PyRCN']:.0f}x",
         "acc_rotational": cell(base, "rows", [("model", "WCRNN rotational")], psd),
         "acc_leaky": cell(base, "rows", [("model", "leaky ESN")], psd),
         "acc_esn": cell(base, "rows", [("model", "ESN")], psd),

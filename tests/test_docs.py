@@ -224,6 +224,12 @@ def test_intersphinx_inventories_match_their_script(tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.main(tmp_path)
+    import zlib
+
+    def content(path):  # the header and the entries (zlib's bytes may vary by version)
+        header, _, body = path.read_bytes().partition(b"zlib.\n")
+        return header, zlib.decompress(body)
+
     for key in module.INVENTORIES:
-        committed = (DOCS / "_intersphinx" / f"{key}.inv").read_bytes()
-        assert committed == (tmp_path / f"{key}.inv").read_bytes(), key
+        committed = content(DOCS / "_intersphinx" / f"{key}.inv")
+        assert committed == content(tmp_path / f"{key}.inv"), key
