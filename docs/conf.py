@@ -27,11 +27,11 @@ REPOSITORY_URL = None
 
 project = "wcrnn_rc"
 author = "the wcrnn_rc developers"
-copyright = "the wcrnn_rc developers"
 try:
     release = version("wcrnn-rc")
 except PackageNotFoundError:  # a source checkout that was not installed
     release = "unknown"
+copyright = f"the wcrnn_rc developers. Version {release}"  # the footer shows the version
 version = ".".join(release.split(".")[:2])
 
 extensions = [
