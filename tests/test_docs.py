@@ -48,11 +48,12 @@ REQUIRED_EXAMPLES = [
     "plot_torch_adding.py",
 ]
 
-# Pages whose ```python blocks are executed (in order, one namespace per page).
+# Pages whose ```python blocks are executed and whose ```pycon sessions are run as
+# doctests (in order, one namespace per page), so that the outputs shown are real.
 EXECUTED_PAGES = [
     path
     for path in sorted([DOCS / "getting_started.md", *(DOCS / "user_guide").glob("*.md")])
-    if "```python\n" in path.read_text(encoding="utf-8")
+    if re.search(r"^```(python|pycon)\n", path.read_text(encoding="utf-8"), re.M)
 ]
 
 
@@ -125,12 +126,12 @@ def test_public_name_has_examples_section(module_name, name):
 
 
 def test_required_gallery_examples_exist():
-    present = {path.name for path in EXAMPLES.glob("plot_*.py")}
+    present = {path.name for path in EXAMPLES.glob("*/plot_*.py")}
     assert set(REQUIRED_EXAMPLES) <= present, sorted(set(REQUIRED_EXAMPLES) - present)
     assert (EXAMPLES / "README.rst").read_text(encoding="utf-8").strip()
 
 
-@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("plot_*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("**/plot_*.py")), ids=lambda p: p.name)
 def test_gallery_example_has_title_docstring(path):
     # sphinx-gallery takes the page title from the module docstring's first line,
     # underlined with "=".
@@ -175,12 +176,60 @@ def test_results_pages_are_included():
 
 @pytest.mark.parametrize("path", EXECUTED_PAGES, ids=lambda p: p.name)
 def test_guide_python_blocks_run(path):
-    # Only ```python fences are run; {code-block} directives show code that needs a
-    # cluster, a shell or the network.
+    # Only ```python and ```pycon fences are run; {code-block} directives show code
+    # that needs a cluster, a shell or the network.
+    import doctest
+
     text = path.read_text(encoding="utf-8")
-    blocks = re.findall(r"^```python\n(.*?)^```", text, flags=re.S | re.M)
-    if any(re.search(r"^(import|from) (torch|wcrnn_rc\.torch)\b", b, re.M) for b in blocks):
+    blocks = re.findall(r"^```(python|pycon)\n(.*?)^```", text, flags=re.S | re.M)
+    if any(
+        re.search(r"^(>>> )?(import|from) (torch|wcrnn_rc\.torch)\b", b, re.M) for _, b in blocks
+    ):
         pytest.importorskip("torch")  # the torch extra
     namespace = {"__name__": f"docs_{path.stem}"}
-    for block in blocks:
-        exec(compile(block, str(path), "exec"), namespace)
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    parser = doctest.DocTestParser()
+    for i, (kind, block) in enumerate(blocks):
+        if kind == "python":
+            exec(compile(block, str(path), "exec"), namespace)
+            continue
+        test = parser.get_doctest(block, namespace, f"{path.name}[{i}]", str(path), 0)
+        runner = doctest.DocTestRunner(optionflags=flags)
+        runner.run(test, clear_globs=False)
+        namespace.update(test.globs)  # DocTest works on a copy of the namespace
+        assert runner.failures == 0, f"{path.name}: session {i} printed something else"
+
+
+def test_front_page_example_runs_as_shown():
+    # The front page's five-line pipeline is a console session: run it as a doctest,
+    # so that the output shown is the output a reader gets.
+    import doctest
+
+    text = (DOCS / "index.rst").read_text(encoding="utf-8")
+    block = re.search(r"^\.\. code-block:: pycon\n\n(.*?)(?=^\S)", text, re.S | re.M)
+    assert block, "docs/index.rst has no pycon example"
+    source = "\n".join(line[3:] for line in block.group(1).splitlines())
+    test = doctest.DocTestParser().get_doctest(source, {}, "index.rst", "index.rst", 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    assert runner.failures == 0 and runner.tries >= 5
+
+
+def test_intersphinx_inventories_match_their_script(tmp_path):
+    # docs/_intersphinx/*.inv are written by make_inventories.py; a name added to the
+    # script but not regenerated would leave a reference unresolved in the build.
+    spec = importlib.util.spec_from_file_location(
+        "make_inventories", DOCS / "_intersphinx" / "make_inventories.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(tmp_path)
+    import zlib
+
+    def content(path):  # the header and the entries (zlib's bytes may vary by version)
+        header, _, body = path.read_bytes().partition(b"zlib.\n")
+        return header, zlib.decompress(body)
+
+    for key in module.INVENTORIES:
+        committed = content(DOCS / "_intersphinx" / f"{key}.inv")
+        assert committed == content(tmp_path / f"{key}.inv"), key

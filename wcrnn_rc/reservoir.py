@@ -404,6 +404,12 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     :class:`SupercriticalResidualWarning` in ``fit``; states that overflow raise a
     ``FloatingPointError`` rather than coming back as NaN or infinity.
 
+    References
+    ----------
+    .. [1] I. Dubinin and F. Effenberger, "Fading memory as inductive bias in residual
+       recurrent networks", *Neural Networks* 173, 106179 (2024).
+       https://doi.org/10.1016/j.neunet.2024.106179, arXiv:2307.14823.
+
     Examples
     --------
     >>> import numpy as np

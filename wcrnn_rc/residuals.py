@@ -1,7 +1,7 @@
 """Residual maps rho: construction and eigenvalues.
 
-A WCRNN carries its state forward with a fixed residual map rho (DESIGN.md section
-1). This module has two layers:
+A WCRNN carries its state forward with a fixed residual map rho (the update is on the
+documentation's model page). This module has two layers:
 
 - free functions that build matrices or parameters from ``(n_units, *, ...,
   random_state=None)``, in the style of ``sklearn.random_projection``;

@@ -2,12 +2,12 @@
 A rotational residual on a frequency task
 =========================================
 
-A rotational residual is block-diagonal with 2x2 blocks
-``lambda * [[cos a, -sin a], [sin a, cos a]]``: each pair of units rotates by the
-angle ``a`` per step while its amplitude fades as ``lambda**t``. Driven by a
-sinusoid, such a pair is a damped resonator: it responds strongly to input near its
-own angular frequency ``a`` (in radians per step) and weakly elsewhere, with a
-bandwidth of about ``1 - lambda``. A rotational reservoir is a bank of resonators,
+A rotational residual is block-diagonal with 2x2 blocks :math:`\\lambda \\begin{pmatrix}
+\\cos a & -\\sin a \\\\ \\sin a & \\cos a \\end{pmatrix}`: each pair of units rotates by
+the angle :math:`a` per step while its amplitude fades as :math:`\\lambda^t`. Driven by
+a sinusoid, such a pair is a damped resonator: it responds strongly to input near its
+own angular frequency :math:`a` (in radians per step) and weakly elsewhere, with a
+bandwidth of about :math:`1 - \\lambda`. A rotational reservoir is a bank of resonators,
 and the angles decide which frequencies it hears.
 
 :class:`~wcrnn_rc.residuals.RotationalResidual` offers three choices of angles:

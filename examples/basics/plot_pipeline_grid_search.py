@@ -46,11 +46,11 @@ print(f"best cross-validated R^2: {search.best_score_:.3f}")
 # ``cv_results_`` holds one row per grid point. Two effects show:
 #
 # - **Coupling.** Weak coupling keeps the residual's linear memory (the state is
-#   mostly ``rho(h_{t-1})``); at ``coupling=1`` the random non-linear branch
+#   mostly :math:`\rho(h_{t-1})`); at ``coupling=1`` the random non-linear branch
 #   overwrites it and the recall of an input 10 steps back fails.
 # - **Residual scale.** Longer memory is not always better. The residual scale
-#   lambda sets the memory timescale ``-1 / log(lambda)``: about 4.5 steps at 0.8,
-#   9.5 at 0.9 and 100 at 0.99. But 50 units hold at most 50 past inputs in total
+#   :math:`\lambda` sets the memory timescale :math:`-1/\log\lambda`: about 4.5 steps at
+#   0.8, 9.5 at 0.9 and 100 at 0.99. But 50 units hold at most 50 past inputs in total
 #   (the memory capacity is at most ``n_units``), and at 0.99 that capacity is spread
 #   over some hundred steps, so the recall of one particular delay is worse.
 

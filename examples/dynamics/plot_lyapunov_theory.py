@@ -22,8 +22,8 @@ it against the theory.
 # %%
 # Heterogeneous timescales: distinct exponents
 # --------------------------------------------
-# The heterogeneous residual ``R = diag(exp(-1 / tau_i))`` has exponents
-# ``-1 / tau_i``, all different, which makes the comparison sharp. With distinct
+# The heterogeneous residual :math:`R = \mathrm{diag}(e^{-1/\tau_i})` has exponents
+# :math:`-1/\tau_i`, all different, which makes the comparison sharp. With distinct
 # moduli the tangent frame needs a long washout to turn towards the eigenvectors.
 
 import matplotlib.pyplot as plt
@@ -58,12 +58,12 @@ fig.tight_layout()
 #
 # Orthogonal residual: a band around log(lambda)
 # ----------------------------------------------
-# For ``R = lambda * Q`` with ``Q`` orthogonal, every exponent of the weakly coupled
-# network lies in ``[log(lambda - eps ||W||_2), log(lambda + eps ||W||_2)]`` (the
-# activation's slope is at most 1). The band narrows linearly with the coupling. The
-# bound is loose: the numeric exponents spread much less than it allows, since
-# ``f'`` is mostly below 1 and the tangent directions do not stay aligned with W's
-# leading singular vectors.
+# For :math:`R = \lambda Q` with :math:`Q` orthogonal, every exponent of the weakly
+# coupled network lies in :math:`[\log(\lambda - \varepsilon \lVert W\rVert_2),
+# \log(\lambda + \varepsilon \lVert W\rVert_2)]` (the activation's slope is at most 1).
+# The band narrows linearly with the coupling. The bound is loose: the numeric exponents
+# spread much less than it allows, since ``f'`` is mostly below 1 and the tangent
+# directions do not stay aligned with W's leading singular vectors.
 
 lam = 0.9
 couplings = np.array([0.005, 0.01, 0.02, 0.04, 0.08])

@@ -2,11 +2,12 @@
 Heterogeneous timescales
 ========================
 
-A diagonal residual ``R = diag(exp(-1 / tau_i))`` gives unit ``i`` its own memory
-timescale ``tau_i`` (in steps): left alone, its state decays as ``exp(-t / tau_i)``.
-:class:`~wcrnn_rc.residuals.HeterogeneousResidual` spreads the ``tau_i`` log-uniformly
-over a range, so one network holds the input on many timescales at once, as cortical
-circuits are thought to. Its Lyapunov exponents are ``-1 / tau_i``.
+A diagonal residual :math:`R = \\mathrm{diag}(e^{-1/\\tau_i})` gives unit :math:`i` its
+own memory timescale :math:`\\tau_i` (in steps): left alone, its state decays as
+:math:`e^{-t/\\tau_i}`. :class:`~wcrnn_rc.residuals.HeterogeneousResidual` spreads the
+:math:`\\tau_i` log-uniformly over a range, so one network holds the input on many
+timescales at once, as cortical circuits are thought to. Its Lyapunov exponents are
+:math:`-1/\\tau_i`.
 
 The alternative is one timescale for every unit (the identity residual, a leaky ESN),
 which must be tuned to the task. This example compares the two on targets that need
@@ -18,7 +19,7 @@ both fast and slow memory.
 # ----------------------
 # Feed a single input pulse and follow the difference it makes to each unit's state
 # (against the same network without the pulse): every unit forgets at its own rate,
-# and starts along its uncoupled decay ``exp(-t / tau_i)`` (dashed). The small, slow
+# and starts along its uncoupled decay :math:`e^{-t/\tau_i}` (dashed). The small, slow
 # tails of the fast units, far above their dashed lines, are the weak coupling at
 # work: the random branch leaks a little of the slow units' memory into them.
 
@@ -109,7 +110,7 @@ fig.tight_layout()
 
 # %%
 # Each identity network does well near its own timescale and fails away from it: at
-# ``lambda = 0.7`` the long averages are lost, at 0.99 the short ones are blurred.
+# :math:`\lambda = 0.7` the long averages are lost, at 0.99 the short ones are blurred.
 # The heterogeneous network, with the same number of units and no tuning, scores
 # well on all six. (With stronger coupling the random branch mixes the units and
 # the advantage shrinks; try ``coupling=0.05``.)

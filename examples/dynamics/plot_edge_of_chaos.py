@@ -18,10 +18,10 @@ where the mean exponent is negative and those where it is not.
 # %%
 # The sweep
 # ---------
-# Residual scale lambda against coupling eps, for a rotational residual with 50
-# units and a strong random branch (``recurrent_gain=2``). Two seeds per point; with
-# ``n_jobs`` the runs spread over processes (or a dask cluster, see the user guide),
-# with identical numbers for any ``n_jobs``.
+# Residual scale :math:`\lambda` against coupling :math:`\varepsilon`, for a rotational
+# residual with 50 units and a strong random branch (``recurrent_gain=2``). Two seeds
+# per point; with ``n_jobs`` the runs spread over processes (or a dask cluster, see the
+# user guide), with identical numbers for any ``n_jobs``.
 
 import matplotlib.pyplot as plt
 
@@ -56,17 +56,17 @@ fig.tight_layout()
 # rows. In (a), blue cells are ordered (exponent below 0), red ones chaotic, white
 # ones at the edge.
 #
-# With weak coupling the exponent is close to the residual's ``log(lambda)``:
-# negative below ``lambda = 1`` and about 0 at ``lambda = 1``. Raising the coupling
-# lets the random branch (gain 2) take over, and the exponent crosses 0 (black
+# With weak coupling the exponent is close to the residual's :math:`\log\lambda`:
+# negative below :math:`\lambda = 1` and about 0 at :math:`\lambda = 1`. Raising the
+# coupling lets the random branch (gain 2) take over, and the exponent crosses 0 (black
 # line); at ``coupling=1`` the network is chaotic for every residual scale.
 #
-# The memory capacity is largest on the ordered side, at weak coupling with lambda
-# from 0.9 to 0.99, and collapses past the edge, where the state stops being a
-# function of the recent input. It is small at ``lambda = 1`` too: nothing fades
-# there, so the state holds every past input equally, and no particular delay can be
-# read back. Near the edge the estimated exponent is within its sampling error of 0
-# (a few 1e-4 from 2000 steps: note the signs at ``lambda = 0.99`` below), so the
+# The memory capacity is largest on the ordered side, at weak coupling with
+# :math:`\lambda` from 0.9 to 0.99, and collapses past the edge, where the state stops
+# being a function of the recent input. It is small at :math:`\lambda = 1` too: nothing
+# fades there, so the state holds every past input equally, and no particular delay can
+# be read back. Near the edge the estimated exponent is within its sampling error of 0
+# (a few 1e-4 from 2000 steps: note the signs at :math:`\lambda = 0.99` below), so the
 # line is only as sharp as that.
 #
 # The numbers behind the maps are in the returned dict, in the style of

@@ -4,10 +4,10 @@ Echo state networks as special cases
 
 Two classic reservoirs are WCRNNs with particular residuals:
 
-- the **leaky echo state network** with leak rate ``a``,
-  ``h_t = (1 - a) h_{t-1} + a tanh(W h_{t-1} + U x_t + b)``, is the identity
+- the **leaky echo state network** with leak rate :math:`a`,
+  :math:`h_t = (1 - a) h_{t-1} + a \\tanh(W h_{t-1} + U x_t + b)`, is the identity
   residual with ``residual_scale = 1 - a`` and ``coupling = a``;
-- the **plain echo state network**, ``h_t = tanh(W h_{t-1} + U x_t + b)``, is
+- the **plain echo state network**, :math:`h_t = \\tanh(W h_{t-1} + U x_t + b)`, is
   ``residual="none"`` with ``coupling = 1``.
 
 These are identities, not approximations: the states agree to rounding. This example

@@ -3,15 +3,16 @@ Memory curves by residual family
 ================================
 
 The linear memory capacity (Jaeger, 2001) asks how much of its past input a network's
-state still holds. Drive the network with i.i.d. input ``u_t``, train one linear
-readout per delay ``k`` to output ``u_{t-k}``, and let ``MC_k`` be the share of the
-variance of ``u_{t-k}`` it explains (the library's default debiases the in-sample
-R^2, so that thinly spread memory is not lost to overfitting). The memory capacity
-is ``MC = sum_k MC_k``, and for any network of ``N`` units ``MC <= N``.
+state still holds. Drive the network with i.i.d. input :math:`u_t`, train one linear
+readout per delay :math:`k` to output :math:`u_{t-k}`, and let :math:`\\mathrm{MC}_k` be
+the share of the variance of :math:`u_{t-k}` it explains (the library's default debiases
+the in-sample R^2, so that thinly spread memory is not lost to overfitting). The memory
+capacity is :math:`\\mathrm{MC} = \\sum_k \\mathrm{MC}_k`, and for any network of
+:math:`N` units :math:`\\mathrm{MC} \\le N`.
 
 In a WCRNN the residual map decides where that capacity goes. This example draws the
-memory curve ``MC_k`` of each residual family at the same size, scale and coupling
-with :func:`~wcrnn_rc.plotting.plot_memory_curve` (which calls
+memory curve :math:`\\mathrm{MC}_k` of each residual family at the same size, scale and
+coupling with :func:`~wcrnn_rc.plotting.plot_memory_curve` (which calls
 :func:`~wcrnn_rc.analysis.memory_capacity`, all delays from one factorisation).
 """
 
@@ -21,7 +22,7 @@ with :func:`~wcrnn_rc.plotting.plot_memory_curve` (which calls
 # All networks have 50 units, coupling 0.05 and (where it applies) a residual scale of
 # 0.95, a memory timescale of ``-1 / log(0.95)``, about 20 steps. Each line is the
 # mean of three random networks per family, the band spans their minimum to maximum,
-# and the dotted line marks ``k = N``.
+# and the dotted line marks :math:`k = N`.
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -50,22 +51,23 @@ fig.tight_layout()
 # %%
 # What the curves say
 # -------------------
-# - **Rotational**: with the default angles spread evenly over (0, pi), the 25
-#   rotation blocks act like a sliding Fourier basis: the state holds the last ``N``
-#   inputs almost exactly, so ``MC_k`` stays near 1 up to ``k = N`` and then drops at
-#   once. It reaches nearly ``MC = N``.
+# - **Rotational**: with the default angles spread evenly over (0, pi), the 25 rotation
+#   blocks act like a sliding Fourier basis: the state holds the last :math:`N` inputs
+#   almost exactly, so :math:`\mathrm{MC}_k` stays near 1 up to :math:`k = N` and then
+#   drops at once. It reaches nearly :math:`\mathrm{MC} = N`.
 # - **Orthogonal**: the same moduli (0.95) with Haar-random phases, which cluster and
-#   leave gaps; recall starts to fail before ``k = N`` and fades out beyond it.
+#   leave gaps; recall starts to fail before :math:`k = N` and fades out beyond it.
 # - **Identity**: every unit has the same residual eigenvalue, and only the weakly
 #   coupled branch tells the units apart. Linearised, the network's eigenvalues are
-#   ``0.95 + eps * eig(W)``, crowded in a disc of radius about ``eps = 0.05`` around
-#   0.95; modes with nearly equal eigenvalues carry nearly the same trace of the
-#   input, so the readouts can separate only a couple of delays: ``MC`` of about 2.
+#   :math:`0.95 + \varepsilon\, \mathrm{eig}(W)`, crowded in a disc of radius about
+#   :math:`\varepsilon = 0.05` around 0.95; modes with nearly equal eigenvalues carry
+#   nearly the same trace of the input, so the readouts can separate only a couple of
+#   delays: ``MC`` of about 2.
 # - **Heterogeneous** timescales (``tau`` from 1 to 100 steps) give each unit its own
 #   decay rate, but decaying exponentials with nearby rates are nearly collinear, so
 #   the readouts cannot separate individual delays either. Their strength is
 #   elsewhere: features on many timescales at once (see
-#   :ref:`sphx_glr_auto_examples_plot_heterogeneous_timescales.py`).
+#   :ref:`sphx_glr_auto_examples_residuals_plot_heterogeneous_timescales.py`).
 # - **tanh**, the non-linear residual, linearises to the identity at small states and
 #   behaves like it.
 # - **none** (a plain ESN with coupling 1) has a random recurrent matrix with
