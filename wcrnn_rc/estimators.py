@@ -11,7 +11,6 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._network import sequence_features
 from ._validation import validate_sequences
 from .reservoir import WCRNNReservoir
 
@@ -148,12 +147,10 @@ class _WCRNNEstimator(BaseEstimator):
     @staticmethod
     def _features(reservoir, seqs):
         """Features for the readout: states for a series, else sequence features."""
-        network = reservoir.network_
         if seqs.kind == "series":
-            states, _, _ = network.run(seqs, store_states=True)
+            states, _, _ = reservoir.network_.run(seqs, store_states=True)
             return states[0]
-        _, last, total = network.run(seqs, store_states=False)
-        return sequence_features(last, total, seqs.lengths, reservoir.sequence_features)
+        return reservoir.sequence_feature_matrix(seqs)
 
     def _fit(self, X, y):
         seqs = validate_sequences(self, X, reset=True)
