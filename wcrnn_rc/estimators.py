@@ -11,7 +11,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._validation import validate_sequences
+from ._validation import validate_sequences, warn_external
 from .reservoir import WCRNNReservoir
 
 __all__ = ["WCRNNClassifier", "WCRNNRegressor", "ridge_from_state_windows"]
@@ -144,6 +144,9 @@ class _WCRNNEstimator(BaseEstimator):
             )
         return y
 
+    def _check_layout(self, seqs):
+        """Hook: the classifier warns on collections that look channels-first."""
+
     @staticmethod
     def _features(reservoir, seqs):
         """Features for the readout: states for a series, else sequence features."""
@@ -155,6 +158,7 @@ class _WCRNNEstimator(BaseEstimator):
     def _fit(self, X, y):
         seqs = validate_sequences(self, X, reset=True)
         y = self._check_targets(seqs, y)
+        self._check_layout(seqs)
         washout = self.washout if seqs.kind == "series" else 0
         if washout >= len(y):
             raise ValueError(
@@ -431,6 +435,23 @@ memory_curve_ :
     @staticmethod
     def _default_readout():
         return RidgeClassifier()
+
+    def _check_layout(self, seqs):
+        # aeon's (n_cases, n_channels, n_timepoints) passed as is reads as sequences of
+        # n_channels steps with n_timepoints features: the layout is never guessed, but
+        # more features than steps is worth a warning.
+        if seqs.kind == "series":
+            return
+        longest = int(seqs.lengths.max())
+        if seqs.n_features > longest:
+            warn_external(
+                f"X has more features ({seqs.n_features}) than time steps ({longest}) per "
+                "sequence. WCRNNClassifier takes (n_sequences, n_steps, n_features); a "
+                "collection in aeon's (n_cases, n_channels, n_timepoints) layout must be "
+                "converted first: wcrnn_rc.datasets.from_aeon_collection(X, "
+                "layout='channels_first').",
+                UserWarning,
+            )
 
     @staticmethod
     def _validate_targets(y):
