@@ -107,3 +107,41 @@ def test_classifier_with_harvested_features_separates_shapes():
             WCRNNReservoir(n_units=30, sequence_features=features, random_state=0)
         )
         assert clf.fit(X[:50], slopes[:50]).score(X[50:], slopes[50:]) >= 0.9, features
+
+
+# ---------------------------------------------------------------- classifier defaults
+
+
+def test_default_classifier_reads_pooled_features_with_loo_ridge():
+    from sklearn.linear_model import RidgeClassifierCV
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 12, 2))
+    y = np.repeat(["a", "b", "c"], 10)
+    clf = WCRNNClassifier().fit(X, y)
+    assert isinstance(clf.readout_, RidgeClassifierCV)
+    assert clf.readout_.alpha_ in clf.readout_.alphas
+    assert clf.reservoir_.n_units == 200
+    assert clf.reservoir_.sequence_features == ["last", "mean", "max", "ppv"]
+    assert clf.decision_function(X).shape == (30, 3)
+    # the reservoir's own default is unchanged (memory and forecasting read every step)
+    assert WCRNNReservoir().n_units == 100 and WCRNNReservoir().sequence_features == "last"
+
+
+def test_unseen_labels_at_score_time_count_as_errors_like_sklearn():
+    """score with labels unseen in fit: no error, those samples are wrong, exactly as a
+    scikit-learn classifier on the same features scores them."""
+    from sklearn.linear_model import RidgeClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 10, 1)) + np.repeat([0.0, 1.5], 20)[:, None, None]
+    y = np.repeat(["low", "high"], 20)
+    reservoir = WCRNNReservoir(n_units=20, sequence_features="mean", random_state=0)
+    clf = WCRNNClassifier(reservoir, RidgeClassifier()).fit(X, y)
+    y_test = y.copy()
+    y_test[:5] = "unseen"
+    features = clf.reservoir_.transform(X)
+    reference = RidgeClassifier().fit(features, y)
+    assert clf.score(X, y_test) == pytest.approx(reference.score(features, y_test))
+    assert clf.score(X, y_test) <= 35 / 40
+    assert "unseen" not in clf.classes_
