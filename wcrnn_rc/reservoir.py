@@ -351,7 +351,11 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
           ``model_space_components`` principal axes of the training states.
 
         All of them are accumulated while the network runs, in the compiled kernel;
-        no sequence's states are kept.
+        no sequence's states are kept. The default stays ``"last"`` (with 100
+        units): memory and forecasting tasks read the state itself, and a
+        one-row-per-sequence regression of what the sequence ends on reads the last
+        state. :class:`WCRNNClassifier` defaults to a reservoir of its own, with
+        ``["last", "mean", "max", "ppv"]``, measured to classify better.
     n_segments : int, default=4
         Number of equal parts for ``"segments"``; every sequence needs at least that
         many steps.
