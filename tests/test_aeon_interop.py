@@ -94,7 +94,7 @@ def test_loader_without_aeon_says_which_extra(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_aeon)
-    with pytest.raises(ImportError, match=r"wcrnn-rc\[aeon\]"):
+    with pytest.raises(ImportError, match=r"the aeon extra: pip install aeon"):
         load_ucr_uea("GunPoint")
 
 

@@ -1395,7 +1395,8 @@ def _aeon_shipped_dir():
         import aeon.datasets
     except ImportError as exc:
         raise ImportError(
-            "load_ucr_uea needs aeon: pip install 'wcrnn-rc[aeon]' (or pip install aeon)."
+            "load_ucr_uea needs aeon, the aeon extra: pip install aeon (or, in a checkout, "
+            "pip install -e '.[aeon]')."
         ) from exc
     return Path(aeon.datasets.__file__).parent / "data"
 
