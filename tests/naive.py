@@ -128,3 +128,50 @@ def naive_memory_curve(states, u, max_delay, n_train):
             pred = (X[n_train:] - X[:n_train].mean(axis=0)) @ w
             curve[k - 1] += np.corrcoef(pred, y[n_train:])[0, 1] ** 2
     return curve
+
+
+def naive_segment_ends(length, n_segments):
+    """Step index ending each of ``n_segments`` equal parts: ceil((j + 1) L / k) - 1."""
+    return [int(np.ceil((j + 1) * length / n_segments)) - 1 for j in range(n_segments)]
+
+
+def naive_sequence_features(
+    states,
+    X,
+    features,
+    *,
+    n_segments=4,
+    center=None,
+    projection=None,
+    target="state",
+    alpha=1.0,
+):
+    """Per-sequence features from one sequence's full state matrix ``states`` (T, N).
+
+    The model space is the ridge solution ``(Z^T Z / n + alpha I)^-1 Z^T Y / n`` with
+    ``Z = [r_{t-1}, 1]`` and ``Y = r_t`` (``target="state"``) or ``x_t``, over the
+    ``n = T - 1`` pairs, ``r = (h - center) @ projection``; flattened row-major.
+    """
+    states = states.astype(np.float64)
+    out = []
+    for feature in features:
+        if feature == "last":
+            out.append(states[-1])
+        elif feature == "mean":
+            out.append(states.mean(axis=0))
+        elif feature == "max":
+            out.append(states.max(axis=0))
+        elif feature == "ppv":
+            out.append((states > 0).mean(axis=0))
+        elif feature == "segments":
+            out.append(states[naive_segment_ends(len(states), n_segments)].ravel())
+        elif feature == "model_space":
+            r = (states - center) @ projection
+            Z = np.hstack([r[:-1], np.ones((len(r) - 1, 1))])
+            Y = r[1:] if target == "state" else X[1:].astype(np.float64)
+            n = max(len(Z), 1)
+            lhs = Z.T @ Z / n + alpha * np.eye(Z.shape[1])
+            out.append(np.linalg.solve(lhs, Z.T @ Y / n).ravel())
+        else:
+            raise ValueError(feature)
+    return np.concatenate(out)

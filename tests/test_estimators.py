@@ -41,9 +41,10 @@ def test_pipeline_and_grid_search_over_coupling(delayed_sine):
 
 @pytest.mark.parametrize("Estimator", [WCRNNRegressor, WCRNNClassifier])
 def test_nested_parameters_work_with_default_reservoir(Estimator):
-    est = Estimator().set_params(reservoir__coupling=0.3, readout__alpha=2.0)
+    readout_param = "alphas" if Estimator is WCRNNClassifier else "alpha"
+    est = Estimator().set_params(reservoir__coupling=0.3, **{f"readout__{readout_param}": 2.0})
     assert isinstance(est.reservoir, WCRNNReservoir) and est.reservoir.coupling == 0.3
-    assert est.readout.alpha == 2.0
+    assert getattr(est.readout, readout_param) == 2.0
     assert "reservoir__coupling" in est.get_params(deep=True)
 
 

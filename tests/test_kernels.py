@@ -3,7 +3,15 @@ dtype and storage of W, on single series, batches and ragged packs."""
 
 import numpy as np
 import pytest
-from naive import ATOL, RTOL, linear_rho, naive_states, tanh_rho
+from naive import (
+    ATOL,
+    RTOL,
+    linear_rho,
+    naive_segment_ends,
+    naive_sequence_features,
+    naive_states,
+    tanh_rho,
+)
 
 from wcrnn_rc import WCRNNReservoir
 from wcrnn_rc._kernels import run_packed
@@ -176,3 +184,106 @@ def test_forced_dense_and_sparse_paths_agree(monkeypatch, density, global_random
         runs[path] = (res.run(X), res.run(X[0]))
     np.testing.assert_allclose(runs["dense"][0], runs["sparse"][0], rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(runs["dense"][1], runs["sparse"][1], rtol=1e-12, atol=1e-14)
+
+
+# ---------------------------------------------------------------- harvested features
+
+HARVESTED = ["last", "mean", "max", "ppv", "segments", "model_space"]
+
+
+def _naive_features(res, X, features, target="state", bidirectional=False):
+    """Features of each sequence from its naive states (the forward, then reversed run)."""
+    center, projection = res._model_space_axes or (None, None)
+    rows = []
+    for seq in X:
+        blocks = []
+        for s in [seq, seq[::-1]] if bidirectional else [seq]:
+            states = naive_states(
+                s, res.recurrent_weights_, res.input_weights_, res.bias_, _rho(res), res.coupling
+            )
+            blocks.append(
+                naive_sequence_features(
+                    states,
+                    s,
+                    features,
+                    n_segments=res.n_segments,
+                    center=center,
+                    projection=projection,
+                    target=target,
+                    alpha=res.model_space_alpha,
+                )
+            )
+        rows.append(np.concatenate(blocks))
+    return np.array(rows)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("residual", ["rotational", "orthogonal", "tanh", "heterogeneous"])
+@pytest.mark.parametrize("target", ["state", "input"])
+def test_harvested_features_match_naive(residual, target, dtype, global_random_seed):
+    """Every feature of the compiled harvest, on a ragged list, against full-state NumPy."""
+    rng = np.random.default_rng(global_random_seed)
+    X = [rng.uniform(-1, 1, size=(n, 3)).astype(dtype) for n in [12, 40, 5, 40, 23]]
+    res = WCRNNReservoir(
+        n_units=11,
+        residual=residual,
+        residual_scale=0.8,
+        sequence_features=HARVESTED,
+        n_segments=3,
+        model_space_components=4,
+        model_space_target=target,
+        random_state=global_random_seed,
+    ).fit(X)
+    got = res.transform(X)
+    assert got.dtype == dtype
+    assert got.shape[1] == len(res.get_feature_names_out())
+    want = _naive_features(res, X, HARVESTED, target)
+    # float32 sums over the steps, then a small solve: a looser absolute tolerance.
+    atol = {np.float32: 2e-4, np.float64: 1e-9}[dtype]
+    np.testing.assert_allclose(got, want, rtol=RTOL[dtype], atol=atol)
+
+
+@pytest.mark.parametrize("n_features", [2, 40])  # U x inside the step, or one GEMM
+def test_harvest_across_windows_and_bidirectional(monkeypatch, n_features, global_random_seed):
+    """Accumulators carry over from one window of steps to the next; the reversed run
+    is the naive run of the reversed sequence."""
+    from wcrnn_rc import _config
+
+    monkeypatch.setattr(_config, "WINDOW_ELEMENTS", 60)  # a few steps per window
+    rng = np.random.default_rng(global_random_seed)
+    X = rng.uniform(-1, 1, size=(4, 25, n_features))
+    res = WCRNNReservoir(
+        n_units=10,
+        sequence_features=HARVESTED,
+        n_segments=5,
+        model_space_components=3,
+        model_space_target="input",
+        bidirectional=True,
+        random_state=global_random_seed,
+    ).fit(X)
+    got = res.transform(X)
+    want = _naive_features(res, X, HARVESTED, "input", bidirectional=True)
+    np.testing.assert_allclose(got, want, rtol=RTOL[np.float64], atol=1e-9)
+
+
+def test_model_space_axes_are_the_principal_axes(global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
+    X = rng.uniform(-1, 1, size=(6, 30, 2))
+    res = WCRNNReservoir(
+        n_units=12, sequence_features="model_space", model_space_components=3,
+        random_state=global_random_seed,
+    ).fit(X)  # fmt: skip
+    center, projection = res._model_space_axes
+    states = np.concatenate(list(res.run(X)))
+    np.testing.assert_allclose(center, states.mean(axis=0), rtol=1e-10, atol=1e-12)
+    _, _, vt = np.linalg.svd(states - states.mean(axis=0), full_matrices=False)
+    # Same axes up to sign (the kernel fixes the sign: largest entry positive).
+    np.testing.assert_allclose(np.abs(projection.T @ vt[:3].T), np.eye(3), atol=1e-6)
+    assert np.all(projection[np.argmax(np.abs(projection), axis=0), range(3)] > 0)
+
+
+@pytest.mark.parametrize("length, k", [(10, 4), (4, 4), (7, 1), (100, 3)])
+def test_segment_ends_match_naive(length, k):
+    from wcrnn_rc._network import segment_ends
+
+    np.testing.assert_array_equal(segment_ends([length], k)[0], naive_segment_ends(length, k))

@@ -438,3 +438,138 @@ residual_blocks, residual_dense_t, coupling, activation :
                 interval = max(1, int(max_log_spread / per_step))
         since_qr = 0
     return log_growth, h, n_qr
+
+
+# --------------------------------------------------------------------------------------
+# Sequence features harvested in the run: no per-sequence T x N state matrix is kept
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL, nogil=True)
+def harvest_packed(
+    inputs,
+    input_t,
+    bias,
+    batch_sizes,
+    h0,
+    recurrent_t,
+    indptr,
+    indices,
+    data,
+    residual_kind,
+    residual_diag,
+    residual_blocks,
+    residual_dense_t,
+    coupling,
+    activation,
+    step0,
+    total,
+    maximum,
+    positives,
+    segment_ends,
+    segments,
+    projection,
+    center,
+    targets,
+    previous,
+    gram,
+    cross,
+):
+    """Run the recurrence like ``run_packed`` and accumulate per-sequence features.
+
+    Called window by window: every accumulator is read and updated in place, so a
+    window continues where the previous one stopped. An accumulator with zero rows
+    (or zero segments) is switched off. All per-sequence arrays are in packed order.
+
+    Parameters
+    ----------
+    inputs, input_t, bias, batch_sizes, h0, recurrent_t, indptr, indices, data, \
+residual_kind, residual_diag, residual_blocks, residual_dense_t, coupling, activation :
+        As in ``run_packed`` (``batch_sizes`` for this window's steps only).
+    step0 : int
+        Index of the window's first step in the whole run.
+    total : ndarray of shape (n_sequences, n_units)
+        Sum of the states over time.
+    maximum : ndarray of shape (n_sequences, n_units) or (0, n_units)
+        Running maximum of each unit (start at -inf).
+    positives : ndarray of shape (n_sequences, n_units) or (0, n_units)
+        Count of steps with a positive state, per unit.
+    segment_ends : ndarray of shape (n_sequences, n_segments), dtype int64
+        The step after which each segment's state is recorded.
+    segments : ndarray of shape (n_sequences, n_segments, n_units)
+        Receives the state at each ``segment_ends`` step.
+    projection : ndarray of shape (n_units, n_components)
+        Model space: r_t = (h_t - center) @ projection.
+    center : ndarray of shape (n_units,)
+    targets : ndarray of shape (n_rows, n_targets) or (0, n_targets)
+        Model space targets: the window's packed inputs x_t (predicted from r_{t-1}),
+        or no rows for the next reduced state r_t.
+    previous : ndarray of shape (n_sequences, n_components)
+        r of each sequence's previous step (carried across windows).
+    gram : ndarray of shape (n_sequences, n_components + 1, n_components + 1) or \
+(0, 0, 0)
+        Sum over t >= 1 of z z^T with z = [r_{t-1}, 1]; no rows: no model space.
+    cross : ndarray of shape (n_sequences, n_components + 1, n_targets)
+        Sum over t >= 1 of z y_t^T.
+
+    Returns
+    -------
+    h : ndarray of shape (n_sequences, n_units)
+        The state after the window's last step.
+    """
+    n_seq, n_units = h0.shape
+    h = h0.copy()
+    pre = np.empty_like(h0)
+    res = np.empty_like(h0)
+    want_max = maximum.shape[0] > 0
+    want_pos = positives.shape[0] > 0
+    n_segments = segments.shape[1]
+    model = gram.shape[0] > 0
+    n_comp = projection.shape[1]
+    input_targets = targets.shape[0] > 0
+    n_targets = cross.shape[2]
+    centred = np.empty_like(h0) if model else h0[:0]
+    reduced = np.empty((n_seq, n_comp), h0.dtype) if model else previous[:0]
+    row = 0
+    for t in range(batch_sizes.shape[0]):
+        k = batch_sizes[t]
+        step = step0 + t
+        _recurrent_product(h, k, recurrent_t, indptr, indices, data, pre)
+        _add_input(inputs, row, k, input_t, bias, pre)
+        _apply_residual(h, k, residual_kind, residual_diag, residual_blocks, residual_dense_t, res)
+        for b in range(k):
+            for i in range(n_units):
+                value = res[b, i] + coupling * _activate(pre[b, i], activation)
+                h[b, i] = value
+                total[b, i] += value
+            if want_max:
+                for i in range(n_units):
+                    if h[b, i] > maximum[b, i]:
+                        maximum[b, i] = h[b, i]
+            if want_pos:
+                for i in range(n_units):
+                    if h[b, i] > 0.0:
+                        positives[b, i] += 1.0
+            for j in range(n_segments):
+                if segment_ends[b, j] == step:
+                    for i in range(n_units):
+                        segments[b, j, i] = h[b, i]
+        if model:
+            for b in range(k):
+                for i in range(n_units):
+                    centred[b, i] = h[b, i] - center[i]
+            np.dot(centred[:k], projection, reduced[:k])
+            for b in range(k):
+                if step > 0:  # a pair (z_{t-1}, y_t) exists from the second step on
+                    for p in range(n_comp + 1):
+                        zp = previous[b, p] if p < n_comp else 1.0
+                        for q in range(n_comp + 1):
+                            zq = previous[b, q] if q < n_comp else 1.0
+                            gram[b, p, q] += zp * zq
+                        for q in range(n_targets):
+                            y = targets[row + b, q] if input_targets else reduced[b, q]
+                            cross[b, p, q] += zp * y
+                for p in range(n_comp):
+                    previous[b, p] = reduced[b, p]
+        row += k
+    return h

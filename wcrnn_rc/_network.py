@@ -478,3 +478,263 @@ def network_of(obj, fit_input):
     if fitted:
         return reservoir.network_
     return clone(reservoir).fit(fit_input()).network_
+
+
+# ---------------------------------------------------------------- harvested features
+
+# Per-sequence features, in the order a user lists them; "both" is ["last", "mean"].
+SEQUENCE_FEATURES = ("last", "mean", "max", "ppv", "segments", "model_space")
+MODEL_SPACE_TARGETS = ("state", "input")
+
+
+@dataclasses.dataclass(frozen=True)
+class FeatureSpec:
+    """What the harvest computes per sequence (validated by the reservoir).
+
+    Attributes
+    ----------
+    features : tuple of str
+        Names of ``SEQUENCE_FEATURES``, in output order, without repeats.
+    n_segments : int
+        Segments for ``"segments"``: the state at the end of each of k equal parts.
+    model_space_target : {"state", "input"}
+        What the per-sequence ridge model predicts from the reduced state r_{t-1}:
+        the next reduced state r_t or the next input x_t.
+    model_space_alpha : float
+        Ridge penalty of the per-sequence model, on the per-step averaged normal
+        equations (so it does not scale with the length).
+    bidirectional : bool
+        Also run every sequence time-reversed and append its features.
+    projection : ndarray of shape (n_units, n_components) or None
+        Principal axes of the training states (model space only).
+    center : ndarray of shape (n_units,) or None
+        Mean training state (model space only).
+    legacy_names : bool
+        A single ``"last"`` or ``"mean"`` is named ``prefix{i}`` (as before the
+        other features existed).
+    """
+
+    features: tuple
+    n_segments: int = 4
+    model_space_target: str = "state"
+    model_space_alpha: float = 1.0
+    bidirectional: bool = False
+    projection: np.ndarray = None
+    center: np.ndarray = None
+    legacy_names: bool = False
+
+    def widths(self, n_units, n_features):
+        """``{feature: number of columns}`` for one direction."""
+        n_comp = 0 if self.projection is None else self.projection.shape[1]
+        n_targets = n_comp if self.model_space_target == "state" else n_features
+        sizes = {
+            "last": n_units,
+            "mean": n_units,
+            "max": n_units,
+            "ppv": n_units,
+            "segments": self.n_segments * n_units,
+            "model_space": (n_comp + 1) * n_targets,
+        }
+        return {name: sizes[name] for name in self.features}
+
+    def n_features_out(self, n_units, n_features):
+        width = sum(self.widths(n_units, n_features).values())
+        return 2 * width if self.bidirectional else width
+
+    def names(self, prefix, n_units, n_features):
+        """Output column names, forward block first (``_rev`` for the reversed one)."""
+        if self.legacy_names and not self.bidirectional:
+            return [f"{prefix}{i}" for i in range(n_units)]
+        n_comp = 0 if self.projection is None else self.projection.shape[1]
+        n_targets = n_comp if self.model_space_target == "state" else n_features
+        directions = ["", "_rev"] if self.bidirectional else [""]
+        names = []
+        for direction in directions:
+            for feature in self.features:
+                stem = f"{prefix}{direction}_"
+                if feature == "segments":
+                    names += [
+                        f"{stem}seg{j}_{i}" for j in range(self.n_segments) for i in range(n_units)
+                    ]
+                elif feature == "model_space":
+                    # w{p}_{q}: weight of reduced-state component p (p = n_comp: the
+                    # intercept) for target q
+                    names += [
+                        f"{stem}model{p}_{q}" for p in range(n_comp + 1) for q in range(n_targets)
+                    ]
+                else:
+                    names += [f"{stem}{feature}{i}" for i in range(n_units)]
+        return names
+
+
+def segment_ends(lengths, n_segments):
+    """Last step of each of ``n_segments`` equal parts: ``ceil((j + 1) L / k) - 1``."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    j = np.arange(1, n_segments + 1, dtype=np.int64)
+    return np.ascontiguousarray((j[None, :] * lengths[:, None] + n_segments - 1) // n_segments - 1)
+
+
+def principal_axes(network, seqs, n_components):
+    """Mean and leading principal axes of the states of ``seqs``, streamed by window.
+
+    Returns ``(center (n_units,), projection (n_units, n_components))`` in float64;
+    each axis' largest entry is positive, so that the result is reproducible.
+    """
+    n, total, gram = 0, np.zeros(network.n_units), np.zeros((network.n_units, network.n_units))
+    for _, states, _, _ in network.state_windows(seqs, store_states=True):
+        states = states.astype(np.float64)
+        n += states.shape[0]
+        total += states.sum(axis=0)
+        gram += states.T @ states
+    center = total / n
+    covariance = gram / n - np.outer(center, center)
+    _, vectors = np.linalg.eigh(covariance)
+    axes = vectors[:, ::-1][:, :n_components]
+    signs = np.sign(axes[np.argmax(np.abs(axes), axis=0), np.arange(axes.shape[1])])
+    return center, np.ascontiguousarray(axes * np.where(signs == 0, 1.0, signs))
+
+
+def reversed_sequences(seqs):
+    """The sequences time-reversed (copies of the input only)."""
+    return Sequences(seqs.kind, [np.ascontiguousarray(s[::-1]) for s in seqs.data], seqs.dtype)
+
+
+def harvest_features(network, seqs, spec):
+    """Per-sequence features of ``spec`` for validated sequences, in input order.
+
+    Runs the compiled harvest (``_kernels.harvest_packed``) window by window; only
+    per-sequence accumulators are held, never a sequence's states. With
+    ``spec.bidirectional`` the time-reversed run's features follow the forward ones.
+
+    Returns
+    -------
+    features : ndarray of shape (n_sequences, spec.n_features_out(...)), in seqs.dtype
+    """
+    lengths = seqs.lengths
+    if "segments" in spec.features and lengths.min() < spec.n_segments:
+        short = np.flatnonzero(lengths < spec.n_segments)
+        raise ValueError(
+            f"sequence_features 'segments' with n_segments={spec.n_segments} needs at least "
+            f"{spec.n_segments} steps per sequence; sequences {short[:5].tolist()} have "
+            f"{lengths[short[:5]].tolist()}. Lower n_segments, or pad or drop the short "
+            "sequences."
+        )
+    blocks = [_harvest_one_direction(network, seqs, spec)]
+    if spec.bidirectional:
+        blocks.append(_harvest_one_direction(network, reversed_sequences(seqs), spec))
+    return np.hstack(blocks) if len(blocks) > 1 else blocks[0]
+
+
+def _harvest_one_direction(network, seqs, spec):
+    if seqs.n_features != network.n_features:
+        raise ValueError(
+            f"X has {seqs.n_features} features, but the network takes {network.n_features}."
+        )
+    dtype = seqs.dtype
+    n_seq, n_units = len(seqs), network.n_units
+    packing = make_packing(seqs.lengths)
+    lengths = packing.lengths  # packed order
+    wants = set(spec.features)
+    packed_x = seqs.data[0] if n_seq == 1 else pack(seqs.data, packing)
+    input_t, bias = network.input_operands(dtype)
+    operands = network.recurrent_operands(dtype, batched=packing.batch_sizes[0] > 1)
+    fused = input_t.shape[0] <= _config.MAX_FUSED_FEATURES
+
+    total = np.zeros((n_seq, n_units), dtype)
+    maximum = np.full((n_seq if "max" in wants else 0, n_units), -np.inf, dtype)
+    positives = np.zeros((n_seq if "ppv" in wants else 0, n_units), dtype)
+    n_segments = spec.n_segments if "segments" in wants else 0
+    ends = segment_ends(lengths, n_segments)
+    segments = np.zeros((n_seq, n_segments, n_units), dtype)
+    model = "model_space" in wants
+    if model:
+        projection = np.ascontiguousarray(spec.projection, dtype=dtype)
+        center = np.ascontiguousarray(spec.center, dtype=dtype)
+    else:
+        projection, center = np.zeros((n_units, 0), dtype), np.zeros(n_units, dtype)
+    n_comp = projection.shape[1]
+    input_targets = model and spec.model_space_target == "input"
+    n_targets = network.n_features if input_targets else n_comp
+    previous = np.zeros((n_seq if model else 0, n_comp), dtype)
+    gram = np.zeros((n_seq, n_comp + 1, n_comp + 1) if model else (0, 0, 0), dtype)
+    cross = np.zeros((n_seq if model else 0, n_comp + 1, n_targets), dtype)
+    no_targets = np.zeros((0, n_targets), dtype)
+
+    h = network.initial_states(None, n_seq, dtype)
+    step_rows = np.concatenate([[0], np.cumsum(packing.batch_sizes)])
+    max_rows = max(1, _config.WINDOW_ELEMENTS // n_units)
+    t0, n_steps = 0, len(packing.batch_sizes)
+    while t0 < n_steps:
+        t1 = np.searchsorted(step_rows, step_rows[t0] + max_rows, side="right") - 1
+        t1 = min(max(t1, t0 + 1), n_steps)
+        rows = slice(step_rows[t0], step_rows[t1])
+        if fused:
+            inputs, kernel_input_t = packed_x[rows], input_t
+        else:
+            inputs, kernel_input_t = packed_x[rows] @ input_t + bias, input_t[:0]
+        h = _kernels.harvest_packed(
+            np.ascontiguousarray(inputs),
+            kernel_input_t,
+            bias,
+            packing.batch_sizes[t0:t1],
+            h,
+            *operands,
+            network.coupling,
+            network.activation,
+            t0,
+            total,
+            maximum,
+            positives,
+            ends,
+            segments,
+            projection,
+            center,
+            np.ascontiguousarray(packed_x[rows]) if input_targets else no_targets,
+            previous,
+            gram,
+            cross,
+        )
+        if not np.all(np.isfinite(total)):
+            raise FloatingPointError(
+                f"Reservoir states became NaN or infinite by time step {t1}. "
+                f"The residual's spectral radius is {network.residual_radius:.3g}"
+                + (" (> 1, supercritical)" if network.residual_radius > 1 else "")
+                + "; lower residual_scale, coupling, recurrent_gain or the input "
+                "scaling, or use dtype float64."
+            )
+        t0 = t1
+
+    counts = lengths[:, None].astype(dtype)
+    blocks = {
+        "last": lambda: h,
+        "mean": lambda: total / counts,
+        "max": lambda: maximum,
+        "ppv": lambda: positives / counts,
+        "segments": lambda: segments.reshape(n_seq, -1),
+        "model_space": lambda: model_space_weights(
+            gram, cross, lengths - 1, spec.model_space_alpha
+        ).astype(dtype),
+    }
+    out = np.hstack([blocks[name]() for name in spec.features])
+    return out[np.argsort(packing.order)]
+
+
+def model_space_weights(gram, cross, n_pairs, alpha):
+    """Per-sequence ridge weights ``(G / n + alpha I)^-1 (C / n)``, flattened row-major.
+
+    Parameters
+    ----------
+    gram : ndarray of shape (n_sequences, p, p)
+    cross : ndarray of shape (n_sequences, p, n_targets)
+    n_pairs : ndarray of shape (n_sequences,)
+        Number of (z, y) pairs summed (a sequence of length 1 has none: zero weights).
+    alpha : float
+
+    Returns
+    -------
+    weights : ndarray of shape (n_sequences, p * n_targets), float64
+    """
+    scale = 1.0 / np.maximum(np.asarray(n_pairs, dtype=np.float64), 1.0)[:, None, None]
+    lhs = gram.astype(np.float64) * scale + alpha * np.eye(gram.shape[1])
+    weights = np.linalg.solve(lhs, cross.astype(np.float64) * scale)
+    return weights.reshape(len(weights), -1)

@@ -1265,3 +1265,219 @@ def fetch_sequential_cifar10(
             f"[0, 1].\n\n{descr}"
         ),
     )
+
+
+# --------------------------------------------------------------------------------------
+# Time-series collections in aeon's layout, and the UCR/UEA archive through aeon
+# --------------------------------------------------------------------------------------
+
+from ._validation import warn_external  # noqa: E402  (kept with the block it serves)
+
+__all__ += ["from_aeon_collection", "load_ucr_uea"]
+
+_COLLECTION_LAYOUTS = ("channels_first", "channels_last")
+
+
+def _layout_warning(n_channels, n_timepoints, where, layout):
+    other = "channels_last" if layout == "channels_first" else "channels_first"
+    axes = {
+        "channels_first": "(n_cases, n_channels, n_timepoints)",
+        "channels_last": "(n_cases, n_timepoints, n_channels)",
+    }
+    warn_external(
+        f"{where} has more channels ({n_channels}) than time points ({n_timepoints}) "
+        f"when read with layout={layout!r} {axes[layout]}. If its axes are "
+        f"{axes[other]}, pass layout={other!r}.",
+        UserWarning,
+    )
+
+
+@validate_params(
+    {"X": ["array-like", list], "layout": [StrOptions(set(_COLLECTION_LAYOUTS))]},
+    prefer_skip_nested_validation=True,
+)
+def from_aeon_collection(X, *, layout="channels_first"):
+    """Convert a collection of time series to this library's layout.
+
+    aeon (and sktime's numpy3D) store a collection as ``(n_cases, n_channels,
+    n_timepoints)``, and an unequal-length one as a list of ``(n_channels,
+    n_timepoints_i)`` arrays. wcrnn_rc's estimators take ``(n_cases, n_timepoints,
+    n_channels)`` or a list of ``(n_timepoints_i, n_channels)``. The layout is never
+    guessed from the shape: it is the ``layout`` parameter, and a case with more
+    channels than time points in that layout warns (its axes are probably swapped).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_cases, n_channels, n_timepoints) or (n_cases, \
+            n_timepoints), or list of array-like of shape (n_channels, n_timepoints_i)
+        The collection. A 2-D array is a collection of univariate series (one row
+        per case), as in aeon.
+    layout : {"channels_first", "channels_last"}, default="channels_first"
+        ``"channels_first"``: aeon's ``(n_cases, n_channels, n_timepoints)`` (each
+        list item ``(n_channels, n_timepoints_i)``). ``"channels_last"``: already
+        ``(n_cases, n_timepoints, n_channels)`` (each item ``(n_timepoints_i,
+        n_channels)``); only checked and converted to float.
+
+    Returns
+    -------
+    X_new : ndarray of shape (n_cases, n_timepoints, n_channels) or list of ndarray \
+            of shape (n_timepoints_i, n_channels)
+        A 3-D array for 2-D or 3-D input, a list for a list (float64, C-contiguous).
+
+    Raises
+    ------
+    ValueError
+        For input of another dimension, an empty collection, or NaN (aeon pads
+        unequal lengths with NaN in some formats: pass such a collection as a list
+        of the unpadded series).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from wcrnn_rc.datasets import from_aeon_collection
+    >>> X = np.zeros((10, 3, 50))            # 10 cases, 3 channels, 50 time points
+    >>> from_aeon_collection(X).shape
+    (10, 50, 3)
+    >>> [x.shape for x in from_aeon_collection([np.zeros((2, 30)), np.zeros((2, 41))])]
+    [(30, 2), (41, 2)]
+    """
+    if isinstance(X, (list, tuple)) and not (len(X) and np.ndim(X[0]) < 2):
+        if not X:
+            raise ValueError("from_aeon_collection got an empty list of cases.")
+        out = []
+        for i, case in enumerate(X):
+            case = np.asarray(case, dtype=np.float64)
+            if case.ndim != 2:
+                raise ValueError(
+                    f"Case {i} of the list has {case.ndim} dimensions; each case must be "
+                    "2-D, (n_channels, n_timepoints_i) for layout='channels_first' or "
+                    "(n_timepoints_i, n_channels) for layout='channels_last'."
+                )
+            out.append(case)
+        cases = [c.T if layout == "channels_first" else c for c in out]
+        n_channels = cases[0].shape[1]
+        longest = max(c.shape[0] for c in cases)
+        if n_channels > longest:
+            _layout_warning(n_channels, longest, "Every case of the list", layout)
+        for i, case in enumerate(cases):
+            if not np.all(np.isfinite(case)):
+                raise ValueError(f"Case {i} of the list contains NaN or infinity.")
+        return [np.ascontiguousarray(c) for c in cases]
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim == 2:
+        X = X[:, None, :] if layout == "channels_first" else X[:, :, None]
+    if X.ndim != 3:
+        raise ValueError(
+            f"from_aeon_collection expects a 3-D array (n_cases, n_channels, n_timepoints), "
+            f"a 2-D array (n_cases, n_timepoints) or a list of 2-D cases; got {X.ndim}-D."
+        )
+    if X.shape[0] == 0 or X.size == 0:
+        raise ValueError(f"from_aeon_collection got an empty collection of shape {X.shape}.")
+    if np.isnan(X).any():
+        raise ValueError(
+            "The collection contains NaN. An unequal-length collection padded with NaN "
+            "must be given as a list of its unpadded cases; impute missing values first."
+        )
+    if not np.all(np.isfinite(X)):
+        raise ValueError("The collection contains infinity.")
+    if layout == "channels_first":
+        n_channels, n_timepoints = X.shape[1], X.shape[2]
+        X = X.transpose(0, 2, 1)
+    else:
+        n_timepoints, n_channels = X.shape[1], X.shape[2]
+    if n_channels > n_timepoints:
+        _layout_warning(n_channels, n_timepoints, f"The collection of shape {X.shape}", layout)
+    return np.ascontiguousarray(X)
+
+
+def _aeon_shipped_dir():
+    try:
+        import aeon.datasets
+    except ImportError as exc:
+        raise ImportError(
+            "load_ucr_uea needs aeon, the aeon extra: pip install aeon (or, in a checkout, "
+            "pip install -e '.[aeon]')."
+        ) from exc
+    return Path(aeon.datasets.__file__).parent / "data"
+
+
+def _shipped_classification(folder):
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if (p / f"{p.name}_TRAIN.ts").is_file() and (p / f"{p.name}_TEST.ts").is_file()
+    )
+
+
+@validate_params(
+    {
+        "name": [str],
+        "split": [StrOptions({"train", "test"}), None],
+        "download": ["boolean"],
+        "extract_path": [str, os.PathLike, None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def load_ucr_uea(name, *, split=None, download=False, extract_path=None):
+    """Load a UCR/UEA classification dataset through aeon, in this library's layout.
+
+    With ``download=False`` (the default) only the datasets that ship inside aeon
+    are read, offline: among them ArrowHead, BasicMotions, GunPoint,
+    ItalyPowerDemand, JapaneseVowels (variable length), OSULeaf, ACSF1 and
+    PickupGestureWiimoteZ (variable length). With ``download=True`` any archive
+    dataset is fetched by :func:`aeon.datasets.load_classification` into
+    ``extract_path``.
+
+    Parameters
+    ----------
+    name : str
+        Dataset name, as in the archive ("GunPoint").
+    split : {"train", "test"} or None, default=None
+        One split; None returns both, as ``(X_train, y_train, X_test, y_test)``.
+    download : bool, default=False
+        Allow aeon to download a dataset that it does not ship.
+    extract_path : str or path-like, default=None
+        Where aeon looks for (and downloads) datasets that it does not ship.
+
+    Returns
+    -------
+    X, y : (ndarray of shape (n_cases, n_timepoints, n_channels) or list of \
+ndarray of shape (n_timepoints_i, n_channels)), ndarray of shape (n_cases,)
+        One split (a list when lengths differ); labels as strings, as aeon gives.
+        With ``split=None``: ``X_train, y_train, X_test, y_test``.
+
+    Raises
+    ------
+    ImportError
+        When aeon is not installed (the ``aeon`` extra).
+    ValueError
+        For a dataset aeon does not ship, with ``download=False``.
+
+    Examples
+    --------
+    >>> from wcrnn_rc.datasets import load_ucr_uea
+    >>> X_train, y_train, X_test, y_test = load_ucr_uea("BasicMotions")  # doctest: +SKIP
+    >>> X_train.shape                                                   # doctest: +SKIP
+    (40, 100, 6)
+    """
+    shipped_dir = _aeon_shipped_dir()
+    from aeon.datasets import load_classification
+
+    shipped = _shipped_classification(shipped_dir)
+    if name in shipped:
+        path = str(shipped_dir)
+    elif download:
+        path = None if extract_path is None else str(extract_path)
+    else:
+        raise ValueError(
+            f"aeon does not ship the dataset {name!r}; the ones it ships (read offline) "
+            f"are {shipped}. Pass download=True to let aeon download it."
+        )
+    splits = ["train", "test"] if split is None else [split]
+    out = []
+    for part in splits:
+        X, y = load_classification(name, split=part, extract_path=path)
+        out += [from_aeon_collection(X, layout="channels_first"), np.asarray(y)]
+    return tuple(out)

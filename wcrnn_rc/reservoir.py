@@ -20,7 +20,14 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._constants import ACTIVATIONS
-from ._network import Network, sequence_features
+from ._network import (
+    MODEL_SPACE_TARGETS,
+    SEQUENCE_FEATURES,
+    FeatureSpec,
+    Network,
+    harvest_features,
+    principal_axes,
+)
 from ._validation import validate_sequences, warn_external
 from .analysis import lyapunov_spectrum, memory_capacity
 from .residuals import RESIDUAL_NAMES, BaseResidual, make_residual
@@ -49,8 +56,19 @@ _STRUCTURAL_PARAMS = (
     "input_weights",
     "bias",
     "random_state",
+    "model_space_components",
 )
-_RUN_TIME_PARAMS = ("coupling", "activation", "sequence_features")
+_RUN_TIME_PARAMS = (
+    "coupling",
+    "activation",
+    "sequence_features",
+    "n_segments",
+    "model_space_target",
+    "model_space_alpha",
+    "bidirectional",
+)
+# Sequences whose states the model-space principal axes are fitted on (evenly spaced).
+_MAX_PCA_SEQUENCES = 256
 _DEFAULT_RESIDUAL_SCALE = 0.95
 # RMS of the training pre-activation U x + b above which fit warns: tanh'(10) ~ 8e-9.
 # One-step prediction of a standardised series lost nothing at RMS 3, 0.006 in R^2 at
@@ -317,9 +335,45 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         and centred (see Notes).
     bias_scaling : float, default=0.1
         b is uniform on [-bias_scaling, bias_scaling].
-    sequence_features : {"last", "mean", "both"}, default="last"
-        Features ``transform`` returns per sequence for 3-D or list input: the last
-        state, the mean state over time, or both concatenated ``[last, mean]``.
+    sequence_features : str or list of str, default="last"
+        Features ``transform`` returns per sequence for 3-D or list input, one name
+        or a list of names concatenated in the order given:
+
+        - ``"last"``: the last state; ``"mean"``: the mean state over time;
+          ``"both"`` (alone): ``["last", "mean"]``;
+        - ``"max"``: each unit's maximum over time; ``"ppv"``: the proportion of
+          steps where each unit is positive (ROCKET's two pooling features);
+        - ``"segments"``: the states at the ends of ``n_segments`` equal parts of
+          each sequence (the last part ends with the last state);
+        - ``"model_space"``: the reservoir model space (Bianchi et al. 2021): the
+          weights and intercept of a ridge model fitted per sequence to predict
+          ``model_space_target`` at step t from the state at step t-1, read in the
+          ``model_space_components`` principal axes of the training states.
+
+        All of them are accumulated while the network runs, in the compiled kernel;
+        no sequence's states are kept. The default stays ``"last"`` (with 100
+        units): memory and forecasting tasks read the state itself, and a
+        one-row-per-sequence regression of what the sequence ends on reads the last
+        state. :class:`WCRNNClassifier` defaults to a reservoir of its own, with
+        ``["last", "mean", "max", "ppv"]``, measured to classify better.
+    n_segments : int, default=4
+        Number of equal parts for ``"segments"``; every sequence needs at least that
+        many steps.
+    model_space_components : int, default=20
+        Principal axes of the training states (fitted in ``fit``, up to 256
+        sequences) in which ``"model_space"`` reads the state; at most
+        ``n_units``. The model space has ``(components + 1) * components`` columns
+        for the ``"state"`` target and ``(components + 1) * n_features`` for
+        ``"input"``.
+    model_space_target : {"state", "input"}, default="state"
+        What the per-sequence model predicts: the next reduced state, or the next
+        input.
+    model_space_alpha : float, default=1.0
+        Ridge penalty of the per-sequence model, added to the normal equations
+        averaged per step (so it does not grow with the length).
+    bidirectional : bool, default=False
+        Also run every sequence time-reversed (from ``h_0 = 0`` at its last step)
+        and append that run's features after the forward ones.
     recurrent_weights : array-like of shape (n_units, n_units), default=None
         Explicit W; replaces the random draw.
     input_weights : array-like of shape (n_units, n_features), default=None
@@ -433,7 +487,12 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         "density": [Interval(numbers.Real, 0, 1, closed="right")],
         "input_scaling": [Interval(numbers.Real, 0, None, closed="left")],
         "bias_scaling": [Interval(numbers.Real, 0, None, closed="left")],
-        "sequence_features": [StrOptions({"last", "mean", "both"})],
+        "sequence_features": [StrOptions({*SEQUENCE_FEATURES, "both"}), list, tuple],
+        "n_segments": [Interval(numbers.Integral, 1, None, closed="left")],
+        "model_space_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "model_space_target": [StrOptions(set(MODEL_SPACE_TARGETS))],
+        "model_space_alpha": [Interval(numbers.Real, 0, None, closed="neither")],
+        "bidirectional": ["boolean"],
         "recurrent_weights": ["array-like", None],
         "input_weights": ["array-like", None],
         "bias": ["array-like", None],
@@ -453,6 +512,11 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         input_scaling=1.0,
         bias_scaling=0.1,
         sequence_features="last",
+        n_segments=4,
+        model_space_components=20,
+        model_space_target="state",
+        model_space_alpha=1.0,
+        bidirectional=False,
         recurrent_weights=None,
         input_weights=None,
         bias=None,
@@ -468,6 +532,11 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self.input_scaling = input_scaling
         self.bias_scaling = bias_scaling
         self.sequence_features = sequence_features
+        self.n_segments = n_segments
+        self.model_space_components = model_space_components
+        self.model_space_target = model_space_target
+        self.model_space_alpha = model_space_alpha
+        self.bidirectional = bidirectional
         self.recurrent_weights = recurrent_weights
         self.input_weights = input_weights
         self.bias = bias
@@ -538,6 +607,17 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         network = Network.from_weights(
             W, U, b, residual, coupling=self.coupling, activation=self.activation
         )
+        features = self._feature_names()
+        if "model_space" in features:
+            # The model space reads the states in their principal axes, fitted on the
+            # training states (streamed, up to _MAX_PCA_SEQUENCES sequences).
+            sample = seqs.data[:: max(1, -(-len(seqs) // _MAX_PCA_SEQUENCES))]
+            n_components = min(self.model_space_components, n_units)
+            self._model_space_axes = principal_axes(
+                network, type(seqs)(seqs.kind, sample, seqs.dtype), n_components
+            )
+        else:
+            self._model_space_axes = None
         self._network = network
         self._fitted_structure = {name: getattr(self, name) for name in _STRUCTURAL_PARAMS}
         self._dynamics_cache = {}
@@ -607,23 +687,95 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         )
         return self._network.with_run_parameters(coupling=self.coupling, activation=self.activation)
 
+    def _feature_names(self):
+        """``sequence_features`` as a tuple of names (validated; "both" expanded)."""
+        value = self.sequence_features
+        names = [value] if isinstance(value, str) else list(value)
+        if not names:
+            raise ValueError(
+                "The 'sequence_features' parameter of WCRNNReservoir must not be an empty "
+                f"list; give one or more of {list(SEQUENCE_FEATURES)}."
+            )
+        if not isinstance(value, str) and "both" in names:
+            raise ValueError(
+                "The 'sequence_features' parameter of WCRNNReservoir takes 'both' only as a "
+                "string; in a list, give 'last' and 'mean'."
+            )
+        bad = [name for name in names if not isinstance(name, str) or name not in SEQUENCE_FEATURES]
+        if isinstance(value, str) and value == "both":
+            names, bad = ["last", "mean"], []
+        if bad:
+            raise ValueError(
+                f"The 'sequence_features' parameter of WCRNNReservoir got unknown feature "
+                f"names {bad!r}; expected names among {list(SEQUENCE_FEATURES)}."
+            )
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(
+                f"The 'sequence_features' parameter of WCRNNReservoir lists {repeated!r} more "
+                "than once."
+            )
+        return tuple(names)
+
+    def _feature_spec(self):
+        """The validated :class:`FeatureSpec` of the current parameters."""
+        features = self._feature_names()
+        axes = self._model_space_axes
+        if "model_space" in features and axes is None:
+            raise NotFittedError(
+                f"This {type(self).__name__} was fitted without 'model_space' in "
+                "sequence_features, so it has no principal axes for it: call fit again."
+            )
+        center, projection = axes if axes is not None else (None, None)
+        return FeatureSpec(
+            features=features,
+            n_segments=int(self.n_segments),
+            model_space_target=self.model_space_target,
+            model_space_alpha=float(self.model_space_alpha),
+            bidirectional=bool(self.bidirectional),
+            projection=projection,
+            center=center,
+            legacy_names=isinstance(self.sequence_features, str)
+            and self.sequence_features in ("last", "mean"),
+        )
+
+    def sequence_feature_matrix(self, seqs):
+        """Per-sequence features of validated sequences (the estimators' entry point).
+
+        Parameters
+        ----------
+        seqs : Sequences
+            Validated input (``wcrnn_rc._validation.validate_sequences``).
+
+        Returns
+        -------
+        features : ndarray of shape (n_sequences, n_features_out)
+        """
+        network = self.network_
+        return harvest_features(network, seqs, self._feature_spec())
+
     @property
     def _n_features_out(self):
         # The width of the last transform's output in this thread: states of a series
         # are n_units wide, and per-sequence features twice that with "both".
         kind = self._output_kinds.get(threading.get_ident(), "sequences")
         n_units = self._network.n_units
-        if kind == "sequences" and self.sequence_features == "both":
-            return 2 * n_units
-        return n_units
+        if kind == "series":
+            return n_units
+        return self._feature_spec().n_features_out(n_units, self._network.n_features)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns of the last ``transform`` (in this thread).
 
-        A series' states and the ``"last"`` or ``"mean"`` features of sequences are
-        named ``wcrnnreservoir0`` .. ``wcrnnreservoir{N-1}``; ``"both"`` gives
-        ``wcrnnreservoir_last{i}`` then ``wcrnnreservoir_mean{i}``. Before any
-        ``transform``, the names of the per-sequence features.
+        A series' states and a single ``"last"`` or ``"mean"`` feature of sequences
+        are named ``wcrnnreservoir0`` .. ``wcrnnreservoir{N-1}``. Otherwise each block
+        is named by its feature, in the order of ``sequence_features``:
+        ``wcrnnreservoir_last{i}``, ``_mean{i}``, ``_max{i}``, ``_ppv{i}``,
+        ``_seg{j}_{i}`` (segment j, unit i) and ``_model{p}_{q}`` (weight of
+        principal component p, p = ``model_space_components`` being the intercept,
+        for target q); with ``bidirectional=True`` the time-reversed block follows
+        with ``wcrnnreservoir_rev_`` names. Before any ``transform``, the names of the
+        per-sequence features.
 
         Parameters
         ----------
@@ -638,11 +790,10 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         _check_feature_names_in(self, input_features, generate_names=False)
         prefix = type(self).__name__.lower()
         n_units = self._network.n_units
-        if self._n_features_out == 2 * n_units:
-            names = [f"{prefix}_last{i}" for i in range(n_units)]
-            names += [f"{prefix}_mean{i}" for i in range(n_units)]
-        else:
+        if self._output_kinds.get(threading.get_ident(), "sequences") == "series":
             names = [f"{prefix}{i}" for i in range(n_units)]
+        else:
+            names = self._feature_spec().names(prefix, n_units, self._network.n_features)
         return np.asarray(names, dtype=object)
 
     # ---------------------------------------------------------------- running
@@ -659,9 +810,9 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         Returns
         -------
         X_new : ndarray of shape (n_steps, n_units) or (n_sequences, n_features_out)
-            States for one series; for sequences, the last state, the mean state
-            (``n_units`` columns each) or both (``2 * n_units`` columns), as set by
-            ``sequence_features``.
+            States for one series; for sequences, the features set by
+            ``sequence_features`` (and ``bidirectional``), as named by
+            ``get_feature_names_out``.
         """
         network = self.network_
         seqs = validate_sequences(self, X, reset=False)
@@ -671,8 +822,7 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         if seqs.kind == "series":
             states, _, _ = network.run(seqs, store_states=True)
             return states[0]
-        _, last, total = network.run(seqs, store_states=False)
-        return sequence_features(last, total, seqs.lengths, self.sequence_features)
+        return harvest_features(network, seqs, self._feature_spec())
 
     def run(self, X, initial_state=None):
         """Return the full state trajectories.

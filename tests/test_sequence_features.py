@@ -1,0 +1,147 @@
+"""The per-sequence features beyond last/mean: names, widths, set_output, bad input."""
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from wcrnn_rc import WCRNNClassifier, WCRNNReservoir
+
+
+@pytest.fixture
+def ragged():
+    rng = np.random.default_rng(0)
+    return [rng.normal(size=(n, 2)) for n in [9, 15, 6, 12]]
+
+
+@pytest.mark.parametrize(
+    "features, bidirectional, width",
+    [
+        ("max", False, 7),
+        (["max", "ppv"], False, 14),
+        ("segments", False, 3 * 7),
+        ("model_space", False, (4 + 1) * 4),
+        (["last", "segments"], True, 2 * (7 + 3 * 7)),
+        ("last", True, 14),
+    ],
+)
+def test_width_and_names_follow_the_features(ragged, features, bidirectional, width):
+    pytest.importorskip("pandas")
+    res = WCRNNReservoir(
+        n_units=7,
+        sequence_features=features,
+        n_segments=3,
+        model_space_components=4,
+        bidirectional=bidirectional,
+        random_state=0,
+    ).fit(ragged)
+    plain = res.transform(ragged)
+    assert plain.shape == (4, width)
+    names = res.get_feature_names_out()
+    assert len(names) == width and len(set(names)) == width
+    frame = res.set_output(transform="pandas").transform(ragged)
+    assert list(frame.columns) == list(names)
+    np.testing.assert_allclose(frame.to_numpy(), plain, rtol=1e-12)
+    if bidirectional:
+        assert names[width // 2].startswith("wcrnnreservoir_rev_")
+
+
+def test_feature_blocks_are_concatenated_in_the_order_given(ragged):
+    res = WCRNNReservoir(n_units=5, sequence_features=["ppv", "max"], random_state=0).fit(ragged)
+    both = res.transform(ragged)
+    np.testing.assert_allclose(
+        both[:, :5], res.set_params(sequence_features="ppv").transform(ragged)
+    )
+    np.testing.assert_allclose(
+        both[:, 5:], res.set_params(sequence_features="max").transform(ragged)
+    )
+    assert np.all((both[:, :5] >= 0) & (both[:, :5] <= 1))
+
+
+def test_bidirectional_reverse_block_is_the_reversed_sequences_forward_block(ragged):
+    res = WCRNNReservoir(n_units=6, sequence_features="mean", bidirectional=True, random_state=0)
+    out = res.fit(ragged).transform(ragged)
+    forward = res.set_params(bidirectional=False)
+    np.testing.assert_allclose(out[:, 6:], forward.transform([s[::-1] for s in ragged]), rtol=1e-12)
+    # the forward run differs from the reversed one on these inputs
+    assert not np.allclose(out[:, :6], out[:, 6:])
+
+
+def test_last_segment_is_the_last_state(ragged):
+    res = WCRNNReservoir(n_units=5, sequence_features=["segments", "last"], n_segments=3)
+    out = res.set_params(random_state=0).fit(ragged).transform(ragged)
+    np.testing.assert_array_equal(out[:, 10:15], out[:, 15:])
+
+
+def test_segments_on_sequences_shorter_than_n_segments_raise(ragged):
+    res = WCRNNReservoir(n_units=5, sequence_features="segments", n_segments=8).fit(ragged)
+    with pytest.raises(ValueError, match=r"n_segments=8 needs at least 8 steps.*\[2\]"):
+        res.transform(ragged)
+
+
+def test_model_space_after_a_fit_without_it_asks_for_fit(ragged):
+    res = WCRNNReservoir(n_units=5, random_state=0).fit(ragged)
+    res.set_params(sequence_features="model_space")
+    with pytest.raises(NotFittedError, match="without 'model_space'"):
+        res.transform(ragged)
+    res.fit(ragged)
+    assert res.transform(ragged).shape == (4, 6 * 5)  # components capped at n_units
+
+
+def test_model_space_components_is_fixed_by_fit(ragged):
+    res = WCRNNReservoir(n_units=8, sequence_features="model_space", model_space_components=3)
+    res.fit(ragged).set_params(model_space_components=4)
+    with pytest.raises(NotFittedError, match="model_space_components"):
+        res.transform(ragged)
+
+
+def test_classifier_with_harvested_features_separates_shapes():
+    """Rising vs falling ramps of random lengths: every new feature carries the class."""
+    rng = np.random.default_rng(0)
+    slopes = rng.choice([-1.0, 1.0], size=80)
+    X = [
+        s * np.linspace(-1, 1, n)[:, None] + 0.2 * rng.normal(size=(n, 1))
+        for s, n in zip(slopes, rng.integers(20, 40, size=80), strict=True)
+    ]
+    for features in ["max", "segments", "model_space"]:
+        clf = WCRNNClassifier(
+            WCRNNReservoir(n_units=30, sequence_features=features, random_state=0)
+        )
+        assert clf.fit(X[:50], slopes[:50]).score(X[50:], slopes[50:]) >= 0.9, features
+
+
+# ---------------------------------------------------------------- classifier defaults
+
+
+def test_default_classifier_reads_pooled_features_with_loo_ridge():
+    from sklearn.linear_model import RidgeClassifierCV
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 12, 2))
+    y = np.repeat(["a", "b", "c"], 10)
+    clf = WCRNNClassifier().fit(X, y)
+    assert isinstance(clf.readout_, RidgeClassifierCV)
+    assert clf.readout_.alpha_ in clf.readout_.alphas
+    assert clf.reservoir_.n_units == 200
+    assert clf.reservoir_.sequence_features == ["last", "mean", "max", "ppv"]
+    assert clf.decision_function(X).shape == (30, 3)
+    # the reservoir's own default is unchanged (memory and forecasting read every step)
+    assert WCRNNReservoir().n_units == 100 and WCRNNReservoir().sequence_features == "last"
+
+
+def test_unseen_labels_at_score_time_count_as_errors_like_sklearn():
+    """score with labels unseen in fit: no error, those samples are wrong, exactly as a
+    scikit-learn classifier on the same features scores them."""
+    from sklearn.linear_model import RidgeClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 10, 1)) + np.repeat([0.0, 1.5], 20)[:, None, None]
+    y = np.repeat(["low", "high"], 20)
+    reservoir = WCRNNReservoir(n_units=20, sequence_features="mean", random_state=0)
+    clf = WCRNNClassifier(reservoir, RidgeClassifier()).fit(X, y)
+    y_test = y.copy()
+    y_test[:5] = "unseen"
+    features = clf.reservoir_.transform(X)
+    reference = RidgeClassifier().fit(features, y)
+    assert clf.score(X, y_test) == pytest.approx(reference.score(features, y_test))
+    assert clf.score(X, y_test) <= 35 / 40
+    assert "unseen" not in clf.classes_
