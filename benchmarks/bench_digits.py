@@ -6,7 +6,7 @@ units runs over each sequence and a ridge classifier reads the last state.
 
 Contenders, all on the same leaky ESN (leak ``LEAK``, dense W, tanh, float64):
 
-- wcrnn_rc: ``WCRNNClassifier(WCRNNReservoir(...)).fit(X3d, y)`` with ``X3d`` of shape
+- wcrnn_rc: ``WCRNNClassifier(WCRNNReservoir(...), RidgeClassifier()).fit(X3d, y)`` with ``X3d`` of shape
   (1797, 64, 1), and the bare state harvest ``reservoir.transform(X3d)``;
 - reservoirpy: ``Reservoir(...).run(list_of_sequences)`` (reservoirpy 0.4 runs a list
   of series in one call, each from the same initial state), last state of each,
@@ -108,7 +108,9 @@ def accuracies(harvest_peer, X, y):
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=TEST_SIZE, random_state=SEED, stratify=y
     )
-    scores = {"ours": WCRNNClassifier(our_reservoir()).fit(X_train, y_train).score(X_test, y_test)}
+    # The readout is given: the comparison is with the peer's states + RidgeClassifier.
+    ours = WCRNNClassifier(our_reservoir(), RidgeClassifier())
+    scores = {"ours": ours.fit(X_train, y_train).score(X_test, y_test)}
     if harvest_peer is not None:
         readout = RidgeClassifier().fit(harvest_peer(X_train), y_train)
         scores["reservoirpy"] = readout.score(harvest_peer(X_test), y_test)
@@ -126,7 +128,7 @@ def main():
     )
     print(machine_line(info))
     print("Best of interleaved repeats; JIT warm-up excluded.")
-    classifier = WCRNNClassifier(our_reservoir())
+    classifier = WCRNNClassifier(our_reservoir(), RidgeClassifier())
     reservoir = our_reservoir().fit(X)
     W, U, b = reservoir.recurrent_weights_, reservoir.input_weights_, reservoir.bias_
     harvest_peer, peer_reason = try_setup(lambda: setup_reservoirpy(W, U, b))

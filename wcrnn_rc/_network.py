@@ -23,7 +23,7 @@ from . import _config, _kernels
 from ._constants import ACTIVATIONS, RESIDUAL_BLOCKS, RESIDUAL_DENSE, RESIDUAL_KINDS
 from ._validation import Sequences, make_packing, pack, unpack
 
-__all__ = ["Network", "find_network", "find_reservoir", "network_of", "sequence_features"]
+__all__ = ["Network", "find_network", "find_reservoir", "network_of"]
 
 _ARRAY_FIELDS = (
     "recurrent_t",
@@ -395,16 +395,6 @@ class Network:
             Sequences("series", [X], X.dtype), store_states=True, initial_state=initial_state
         )
         return states[0]
-
-
-def sequence_features(last, total, lengths, mode):
-    """Per-sequence features: the last state, the mean state, or both ``[last, mean]``."""
-    if mode == "last":
-        return last
-    mean = total / lengths[:, None].astype(total.dtype)
-    if mode == "mean":
-        return mean
-    return np.hstack([last, mean])
 
 
 # ---------------------------------------------------------------- finding a network
