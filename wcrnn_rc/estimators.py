@@ -146,13 +146,13 @@ class _WCRNNEstimator(BaseEstimator):
         return y
 
     @staticmethod
-    def _features(reservoir, seqs):
+    def _features(reservoir, seqs, initial_state=None):
         """Features for the readout: states for a series, else sequence features."""
         network = reservoir.network_
         if seqs.kind == "series":
-            states, _, _ = network.run(seqs, store_states=True)
+            states, _, _ = network.run(seqs, store_states=True, initial_state=initial_state)
             return states[0]
-        _, last, total = network.run(seqs, store_states=False)
+        _, last, total = network.run(seqs, store_states=False, initial_state=initial_state)
         return sequence_features(last, total, seqs.lengths, reservoir.sequence_features)
 
     def _fit(self, X, y):
@@ -198,12 +198,12 @@ class _WCRNNEstimator(BaseEstimator):
     def __sklearn_is_fitted__(self):
         return "readout_" in self.__dict__
 
-    def _readout_input(self, X):
+    def _readout_input(self, X, initial_state=None):
         check_is_fitted(self)
         seqs = validate_sequences(self, X, reset=False)
-        return self._features(self.reservoir_, seqs)
+        return self._features(self.reservoir_, seqs, initial_state)
 
-    def predict(self, X):
+    def predict(self, X, *, initial_state=None):
         """Predict with the readout on the reservoir's features.
 
         Parameters
@@ -212,13 +212,17 @@ class _WCRNNEstimator(BaseEstimator):
                 n_features), or list of array-like of shape (n_steps_i, n_features)
             Input. A series gets a prediction per time step (washout included); a
             set of sequences gets one per sequence.
+        initial_state : array-like of shape (n_units,) or (n_sequences, n_units), \
+                default=None
+            The reservoir's h_0; zeros when None (``predict`` is stateless: each
+            call starts here).
 
         Returns
         -------
         y_pred : ndarray of shape (n_steps,) or (n_sequences,), or with a trailing \
                 n_targets axis for multi-output targets
         """
-        features = self._readout_input(X)
+        features = self._readout_input(X, initial_state)
         return self.readout_.predict(features)
 
     # The fitted reservoir's dynamics, delegated (see WCRNNReservoir for the defaults).

@@ -641,7 +641,7 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     # ---------------------------------------------------------------- running
 
-    def transform(self, X):
+    def transform(self, X, initial_state=None):
         """Run the reservoir and return its states or per-sequence features.
 
         Parameters
@@ -649,6 +649,10 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         X : array-like of shape (n_steps, n_features) or (n_sequences, n_steps, \
                 n_features), or list of array-like of shape (n_steps_i, n_features)
             Input.
+        initial_state : array-like of shape (n_units,) or (n_sequences, n_units), \
+                default=None
+            h_0 for every sequence, or one per sequence; zeros when None. Pass the
+            last state of a previous run to carry a series on.
 
         Returns
         -------
@@ -663,9 +667,9 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             "series" if seqs.kind == "series" else "sequences"
         )
         if seqs.kind == "series":
-            states, _, _ = network.run(seqs, store_states=True)
+            states, _, _ = network.run(seqs, store_states=True, initial_state=initial_state)
             return states[0]
-        _, last, total = network.run(seqs, store_states=False)
+        _, last, total = network.run(seqs, store_states=False, initial_state=initial_state)
         return sequence_features(last, total, seqs.lengths, self.sequence_features)
 
     def run(self, X, initial_state=None):

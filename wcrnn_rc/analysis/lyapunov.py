@@ -33,6 +33,7 @@ _MAX_INTERVAL = 128
         ],
         "random_state": ["random_state"],
         "verbose": ["boolean"],
+        "initial_state": ["array-like", None],
     },
     # False: an unfitted reservoir is fitted inside, and its fit must validate it.
     prefer_skip_nested_validation=False,
@@ -47,6 +48,7 @@ def lyapunov_spectrum(
     reorthonormalize_every="auto",
     random_state=None,
     verbose=False,
+    initial_state=None,
 ):
     """Lyapunov exponents of the input-driven reservoir, per time step, largest first.
 
@@ -87,6 +89,10 @@ def lyapunov_spectrum(
     verbose : bool, default=False
         Show a progress bar (tqdm, on stderr) with the elapsed time while the
         spectrum runs: a full spectrum of 1000 units takes minutes.
+    initial_state : array-like of shape (n_units,), default=None
+        h_0; zeros when None. An autonomous network (a closed-loop forecaster, whose
+        drive is constant) needs a state on its attractor, where zeros may lie in
+        another basin.
 
     Returns
     -------
@@ -168,7 +174,7 @@ def lyapunov_spectrum(
                 drive,
                 input_t,
                 bias,
-                np.zeros((1, n_units)),
+                network.initial_states(initial_state, 1, np.float64),
                 *network.recurrent_operands(np.float64, batched=False),
                 network.coupling,
                 network.activation,
