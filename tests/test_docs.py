@@ -32,6 +32,7 @@ PUBLIC_MODULES = [
     "wcrnn_rc.torch",
     "wcrnn_rc.cli",
     "wcrnn_rc.forecasting",
+    "wcrnn_rc.metrics",
 ]
 # Without the torch extra, the torch backend's names and pages are not checked here.
 HAVE_TORCH = importlib.util.find_spec("torch") is not None

@@ -6,6 +6,7 @@ adds computation. The estimators here are scikit-learn compatible.
 
 - :mod:`wcrnn_rc.residuals`: residual families and their eigenvalues;
 - :mod:`wcrnn_rc.forecasting`: closed-loop forecasting (:class:`WCRNNForecaster`);
+- :mod:`wcrnn_rc.metrics`: forecast metrics (valid prediction time, NRMSE);
 - :mod:`wcrnn_rc.analysis`: Lyapunov spectra and memory capacity;
 - :mod:`wcrnn_rc.sweeps`: parallel parameter sweeps (joblib, dask) and dynamics scorers;
 - :mod:`wcrnn_rc.plotting`: memory curves, spectra, eigenvalues, sweep heatmaps;
