@@ -299,3 +299,81 @@ def test_closed_loop_network_checks_shapes():
         closed_loop_network(res.network_, np.zeros((1, 7)), np.zeros(1))
     with pytest.raises(ValueError, match="only 1 inputs"):
         closed_loop_network(res.network_, np.zeros((2, 30)), np.zeros(2))
+
+
+# ------------------------------------------------------------------- closed-loop dynamics
+
+
+def _naive_closed_loop_lyapunov(model, frame0, n_steps, washout):
+    """QR method on the closed loop built by hand: J = R + eps diag(f'(a)) (W + U_y V)."""
+    res = model.reservoir_
+    R = res.residual_.to_matrix()
+    V = np.atleast_2d(model.readout_.coef_)
+    c = np.atleast_1d(model.readout_.intercept_)
+    U_y = res.input_weights_[:, : V.shape[0]]
+    W_cl = res.recurrent_weights_ + U_y @ V
+    b_cl = res.bias_ + U_y @ c
+    h = model._fit_state.copy()
+    Q = frame0.T.copy()
+    total = np.zeros(Q.shape[1])
+    for t in range(washout + n_steps):
+        a = W_cl @ h + b_cl
+        J = R + res.coupling * (1 - np.tanh(a) ** 2)[:, None] * W_cl
+        h = R @ h + res.coupling * np.tanh(a)
+        Q, Rq = np.linalg.qr(J @ Q)
+        if t >= washout:
+            total += np.log(np.abs(np.diag(Rq)))
+    return np.sort(total / n_steps)[::-1]
+
+
+def test_closed_loop_spectrum_equals_numpy_twin():
+    y = _series(n_targets=2)
+    model = WCRNNForecaster(_reservoir(n_units=16), washout=50).fit(y)
+    k, n_steps, washout = 5, 300, 50
+    frame0 = np.linalg.qr(np.random.RandomState(3).standard_normal((k, 16)).T)[0].T
+    got = model.lyapunov_spectrum(k, n_steps=n_steps, washout=washout, random_state=3)
+    want = _naive_closed_loop_lyapunov(model, frame0, n_steps, washout)
+    np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-10)
+    # Per unit time: divided by dt.
+    per_time = model.lyapunov_spectrum(k, n_steps=n_steps, washout=washout, dt=0.02, random_state=3)
+    np.testing.assert_allclose(per_time, want / 0.02, rtol=1e-8)
+
+
+def test_linear_closed_loop_spectrum_is_log_eigenvalue_moduli():
+    # With f = identity the closed loop is the linear map R + eps (W + U_y V).
+    y = _series()
+    model = WCRNNForecaster(_reservoir(n_units=12, activation="identity"), washout=50).fit(y)
+    res = model.reservoir_
+    V = np.atleast_2d(model.readout_.coef_)
+    J = res.residual_.to_matrix() + res.coupling * (res.recurrent_weights_ + res.input_weights_ @ V)
+    expected = np.sort(np.log(np.abs(np.linalg.eigvals(J))))[::-1]
+    got = model.lyapunov_spectrum(12, n_steps=4000, washout=200)
+    np.testing.assert_allclose(got, expected, atol=5e-3)
+
+
+def test_lyapunov_exponents_attribute_is_cached_and_distinct_from_open_loop():
+    y = np.sin(0.15 * np.arange(800))[:, None]
+    model = WCRNNForecaster(_reservoir(n_units=20), Ridge(alpha=1e-4), washout=50).fit(y)
+    first = model.lyapunov_exponents_
+    assert first.shape == (10,)
+    assert model.lyapunov_exponents_ is first
+    # A learnt oscillation is a limit cycle: top closed-loop exponent near 0, while
+    # the input-driven reservoir contracts (its largest exponent is clearly negative).
+    assert abs(first[0]) < 5e-3
+    assert model.reservoir_.lyapunov_exponents_[0] < -0.05
+    with pytest.raises(ValueError, match="dt must be a positive"):
+        model.lyapunov_spectrum(dt=0)
+
+
+def test_kaplan_yorke_dimension_on_known_spectra():
+    from wcrnn_rc.analysis import kaplan_yorke_dimension
+
+    assert kaplan_yorke_dimension([0.9056, 0.0, -14.5723]) == pytest.approx(2 + 0.9056 / 14.5723)
+    assert kaplan_yorke_dimension([-14.5723, 0.9056, 0.0]) == pytest.approx(2.06214, abs=1e-5)
+    assert kaplan_yorke_dimension([0.0714, 0.0, -5.3943]) == pytest.approx(2.01324, abs=1e-5)
+    assert kaplan_yorke_dimension([0.5, -0.2, -1.0]) == pytest.approx(2.3)
+    assert kaplan_yorke_dimension([0.2, -0.5]) == pytest.approx(1.4)
+    assert kaplan_yorke_dimension([-0.1, -1.0]) == 0.0
+    assert kaplan_yorke_dimension([0.3, 0.1]) == 2.0
+    with pytest.raises(ValueError, match="non-empty"):
+        kaplan_yorke_dimension([])

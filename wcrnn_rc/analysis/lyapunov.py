@@ -12,7 +12,7 @@ from .._network import network_of
 from .._progress import progress
 from ._common import as_series
 
-__all__ = ["lyapunov_spectrum", "max_lyapunov_exponent"]
+__all__ = ["kaplan_yorke_dimension", "lyapunov_spectrum", "max_lyapunov_exponent"]
 
 # Adaptive re-orthonormalisation: QR once the leading and trailing directions have
 # drifted apart by a factor of up to 1e4 (about 4 of 16 digits), at most every 128 steps.
@@ -239,3 +239,55 @@ def max_lyapunov_exponent(reservoir, X=None, *, n_steps=None, washout=500, rando
             random_state=random_state,
         )[0]
     )
+
+
+def kaplan_yorke_dimension(exponents):
+    """The Kaplan-Yorke (Lyapunov) dimension of an attractor from its Lyapunov spectrum.
+
+    With the exponents sorted in decreasing order and ``j`` the largest index whose
+    partial sum ``S_j = lambda_1 + .. + lambda_j`` is still non-negative,
+
+    .. code-block:: text
+
+        D_KY = j + S_j / |lambda_{j+1}|
+
+    (0 when ``lambda_1 < 0``, a stable fixed point). The units of the exponents (per
+    step or per unit time) cancel.
+
+    Parameters
+    ----------
+    exponents : array-like of shape (n_exponents,)
+        Lyapunov exponents, in any order.
+
+    Returns
+    -------
+    dimension : float
+        ``n_exponents`` when every partial sum is non-negative: the dimension is then
+        at least that, and more exponents are needed to tell.
+
+    References
+    ----------
+    .. [1] J. L. Kaplan and J. A. Yorke, "Chaotic behavior of multidimensional
+       difference equations", in *Functional Differential Equations and Approximation
+       of Fixed Points*, Lecture Notes in Mathematics 730, 204-227 (1979).
+
+    Examples
+    --------
+    >>> from wcrnn_rc.analysis import kaplan_yorke_dimension
+    >>> round(kaplan_yorke_dimension([0.9056, 0.0, -14.5723]), 4)      # Lorenz-63
+    2.0621
+    >>> kaplan_yorke_dimension([-0.1, -0.5])
+    0.0
+    """
+    values = np.asarray(exponents, dtype=np.float64).ravel()
+    if values.size == 0 or np.isnan(values).any():
+        raise ValueError("exponents must be a non-empty array without NaN.")
+    values = np.sort(values)[::-1]
+    sums = np.cumsum(values)
+    non_negative = np.flatnonzero(sums >= 0)
+    if non_negative.size == 0:
+        return 0.0
+    j = int(non_negative[-1]) + 1
+    if j == values.size:
+        return float(j)
+    return float(j + sums[j - 1] / abs(values[j]))
