@@ -39,6 +39,7 @@ from ._network import Network
 from ._validation import Sequences
 from .analysis import lyapunov_spectrum
 from .estimators import ridge_from_state_windows
+from .readouts import RidgeStatistics
 from .reservoir import WCRNNReservoir
 
 __all__ = ["WCRNNForecaster", "closed_loop_network"]
@@ -378,7 +379,7 @@ class WCRNNForecaster(BaseEstimator):
             The fitted forecaster.
         """
         pairs, n_targets, n_exog = self._training_series(y, X)
-        for name in ("reservoir_", "readout_", "state_", "_ridge_stats"):
+        for name in ("reservoir_", "readout_", "state_", "_stream"):
             self.__dict__.pop(name, None)
         self._cache = {}
         readout = self.readout if self.readout is not None else Ridge()
@@ -407,6 +408,120 @@ class WCRNNForecaster(BaseEstimator):
         self.n_features_in_ = n_targets + n_exog
         self.state_ = last[0].copy()
         self._fit_state = self.state_.copy()
+        return self
+
+    def partial_fit(self, y, X=None):
+        """Stream one chunk of a single series, carrying the state and the last pair on.
+
+        The first call draws the reservoir's weights from its chunk and starts from
+        ``h_0 = 0``; each call runs its chunk from ``state_``. The state at the end of
+        one chunk is paired with the first value of the next, so the teacher-forced
+        pairs are those of one ``fit`` on the concatenated series (the first
+        ``washout`` states of the stream are left out). With a plain ``Ridge``
+        readout (the default) the readout is solved from running statistics after
+        every chunk and equals that ``fit`` up to rounding; any other readout needs
+        ``partial_fit`` (e.g. :class:`~wcrnn_rc.readouts.RLSRegressor`). ``fit``
+        starts a new stream. Only ``horizon=1``.
+
+        Parameters
+        ----------
+        y : array-like of shape (n_steps,) or (n_steps, n_targets)
+            The next chunk of the series.
+        X : array-like of shape (n_steps, n_exogenous), default=None
+            Its exogenous inputs (given in every chunk, or in none).
+
+        Returns
+        -------
+        self : object
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from wcrnn_rc import WCRNNForecaster, WCRNNReservoir
+        >>> y = np.sin(0.2 * np.arange(900))
+        >>> streamed = WCRNNForecaster(WCRNNReservoir(n_units=30, random_state=0))
+        >>> for chunk in np.array_split(y, 3):
+        ...     streamed = streamed.partial_fit(chunk)
+        >>> whole = WCRNNForecaster(WCRNNReservoir(n_units=30, random_state=0)).fit(y)
+        >>> bool(np.allclose(streamed.predict(50), whole.predict(50)))
+        True
+        """
+        first = "_stream" not in self.__dict__
+        if first:
+            self._validate_params()
+        if self.horizon != 1:
+            raise ValueError(f"partial_fit needs horizon=1; got horizon={self.horizon}.")
+        series = _as_series(y, "y", None if first else self.n_targets_)
+        if not first and bool(self.n_exogenous_) != (X is not None):
+            raise ValueError(
+                "Give exogenous X in every chunk or in none: the stream started "
+                + ("with" if self.n_exogenous_ else "without")
+                + " it."
+            )
+        exog = None if X is None else _as_series(X, "X", None if first else self.n_exogenous_)
+        if exog is not None and len(exog) != len(series):
+            raise ValueError(
+                f"X has {len(exog)} steps but y has {len(series)}; give one row of exogenous "
+                "input per step."
+            )
+        inputs = series if exog is None else np.hstack([series, exog])
+        if first:
+            readout = self.readout if self.readout is not None else Ridge()
+            reservoir = clone(self.reservoir if self.reservoir is not None else WCRNNReservoir())
+            reservoir.fit(inputs)
+            if _ridge_fast_path(readout):
+                readout._validate_params()
+                learner = RidgeStatistics(fit_intercept=readout.fit_intercept)
+            elif hasattr(readout, "partial_fit"):
+                learner = clone(readout)
+            else:
+                raise TypeError(
+                    "partial_fit needs a Ridge readout or one with partial_fit (such as "
+                    f"wcrnn_rc.readouts.RLSRegressor); got a {type(readout).__name__}."
+                )
+            self._cache = {}
+            self.n_targets_ = series.shape[1]
+            self.n_exogenous_ = 0 if exog is None else exog.shape[1]
+            self.n_features_in_ = self.n_targets_ + self.n_exogenous_
+            stream = {"reservoir": reservoir, "template": readout, "learner": learner}
+            stream.update(n_seen=0, state=np.zeros(reservoir.network_.n_units))
+        else:
+            stream = self._stream
+            self._cache = {}
+        learner, n_seen = stream["learner"], stream["n_seen"]
+
+        def learn(states, targets):
+            if isinstance(learner, RidgeStatistics):
+                learner.update(states, targets)
+            else:
+                learner.partial_fit(states, targets[:, 0] if targets.shape[1] == 1 else targets)
+
+        # The previous chunk's last state (state index n_seen) pairs with y[0].
+        if n_seen >= 1 and n_seen > self.washout:
+            learn(stream["state"][None], series[:1])
+        # State row i of this chunk has index n_seen + i + 1 and pairs with y[i + 1].
+        skip = max(0, self.washout - n_seen)
+        last = np.zeros((1, 0))
+        seqs = Sequences("series", [inputs], inputs.dtype)
+        network = stream["reservoir"].network_
+        for rows, states, h, _ in network.state_windows(
+            seqs, store_states=True, initial_state=stream["state"]
+        ):
+            last = h
+            lo, hi = max(rows.start, skip), min(rows.stop, len(series) - 1)
+            if lo < hi:
+                learn(states[lo - rows.start : hi - rows.start], series[lo + 1 : hi + 1])
+        stream["state"] = np.array(last[0])
+        stream["n_seen"] = n_seen + len(series)
+        self._stream = stream
+        self.reservoir_ = stream["reservoir"]
+        self.state_ = stream["state"].copy()
+        self._fit_state = self.state_.copy()
+        if isinstance(learner, RidgeStatistics):
+            if learner.n_samples:
+                self.readout_ = learner.solve(stream["template"])
+        elif stream["n_seen"] - 1 > self.washout:
+            self.readout_ = learner
         return self
 
     def __sklearn_is_fitted__(self):
