@@ -377,3 +377,17 @@ def test_kaplan_yorke_dimension_on_known_spectra():
     assert kaplan_yorke_dimension([0.3, 0.1]) == 2.0
     with pytest.raises(ValueError, match="non-empty"):
         kaplan_yorke_dimension([])
+
+
+def test_context_with_exogenous_inputs():
+    y = _series(n=700)
+    X = np.cos(0.05 * np.arange(700))[:, None]
+    model = WCRNNForecaster(_reservoir(), washout=50).fit(y[:500], X[:500])
+    got = model.predict(40, context=y[500:600], context_X=X[500:600], X=X[600:640])
+    h = model.reservoir_.run(np.hstack([y[500:600], X[500:600]]))[-1]
+    expected, _ = _naive_closed_loop(model, h, 40, X[600:640])
+    np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-9)
+    with pytest.raises(ValueError, match="context_X has 99 rows; expected 100"):
+        model.predict(40, context=y[500:600], context_X=X[500:599], X=X[600:640])
+    with pytest.raises(ValueError, match="context_X was given without context"):
+        model.predict(40, context_X=X[500:600], X=X[600:640])
