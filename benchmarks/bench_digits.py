@@ -6,7 +6,8 @@ units runs over each sequence and a ridge classifier reads the last state.
 
 Contenders, all on the same leaky ESN (leak ``LEAK``, dense W, tanh, float64):
 
-- wcrnn_rc: ``WCRNNClassifier(WCRNNReservoir(...), RidgeClassifier()).fit(X3d, y)`` with ``X3d`` of shape
+- wcrnn_rc: ``WCRNNClassifier(WCRNNReservoir(...), RidgeClassifier()).fit(X3d, y)`` with
+  ``X3d`` of shape
   (1797, 64, 1), and the bare state harvest ``reservoir.transform(X3d)``;
 - reservoirpy: ``Reservoir(...).run(list_of_sequences)`` (reservoirpy 0.4 runs a list
   of series in one call, each from the same initial state), last state of each,

@@ -40,6 +40,7 @@ BENCHMARKS = (
     "bench_sparse",
     "bench_dynamics",
     "bench_sweep",
+    "bench_forecasting",
 )
 
 

@@ -31,6 +31,9 @@ PUBLIC_MODULES = [
     "wcrnn_rc.datasets",
     "wcrnn_rc.torch",
     "wcrnn_rc.cli",
+    "wcrnn_rc.forecasting",
+    "wcrnn_rc.metrics",
+    "wcrnn_rc.readouts",
 ]
 # Without the torch extra, the torch backend's names and pages are not checked here.
 HAVE_TORCH = importlib.util.find_spec("torch") is not None

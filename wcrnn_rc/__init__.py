@@ -5,6 +5,8 @@ a fixed residual map rho carries memory forward and a weakly coupled random bran
 adds computation. The estimators here are scikit-learn compatible.
 
 - :mod:`wcrnn_rc.residuals`: residual families and their eigenvalues;
+- :mod:`wcrnn_rc.forecasting`: closed-loop forecasting (:class:`WCRNNForecaster`);
+- :mod:`wcrnn_rc.metrics`: forecast metrics (valid prediction time, NRMSE);
 - :mod:`wcrnn_rc.analysis`: Lyapunov spectra and memory capacity;
 - :mod:`wcrnn_rc.sweeps`: parallel parameter sweeps (joblib, dask) and dynamics scorers;
 - :mod:`wcrnn_rc.plotting`: memory curves, spectra, eigenvalues, sweep heatmaps;
@@ -29,6 +31,7 @@ _LAZY = {
     "DynamicsOverflowError": "reservoir",
     "SupercriticalResidualWarning": "reservoir",
     "WCRNNClassifier": "estimators",
+    "WCRNNForecaster": "forecasting",
     "WCRNNRegressor": "estimators",
     "WCRNNReservoir": "reservoir",
 }
@@ -51,6 +54,7 @@ __all__ = [
     "DynamicsOverflowError",
     "SupercriticalResidualWarning",
     "WCRNNClassifier",
+    "WCRNNForecaster",
     "WCRNNRegressor",
     "WCRNNReservoir",
     "__version__",

@@ -573,3 +573,71 @@ residual_kind, residual_diag, residual_blocks, residual_dense_t, coupling, activ
                     previous[b, p] = reduced[b, p]
         row += k
     return h
+
+
+# --------------------------------------------------------------------------------------
+# Recursive least squares (wcrnn_rc.readouts.RLSRegressor)
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL, nogil=True)
+def rls_update(rows, targets, weights, inverse_correlation, forgetting):
+    """Recursive least squares over ``rows``, one row at a time; O(d**2) per row.
+
+    Compiled lazily for float64; expected signature::
+
+        (f8[:, ::1], f8[:, ::1], f8[:, ::1], f8[:, ::1], f8)
+
+    For each row x and target y: ``k = P x / (lambda + x' P x)``, ``w += (y - w x) k'``,
+    ``P = (P - k (P x)') / lambda`` (P is symmetric, so ``x' P = (P x)'``, and only its
+    upper triangle is computed, then mirrored, so it stays exactly symmetric).
+
+    Parameters
+    ----------
+    rows : ndarray of shape (n, d)
+    targets : ndarray of shape (n, m)
+    weights : ndarray of shape (m, d)
+        w before the rows (not written to).
+    inverse_correlation : ndarray of shape (d, d)
+        P before the rows (not written to).
+    forgetting : float
+        lambda in (0, 1].
+
+    Returns
+    -------
+    weights, inverse_correlation : ndarrays
+        New arrays after the rows.
+    """
+    n, d = rows.shape
+    m = targets.shape[1]
+    w = weights.copy()
+    P = inverse_correlation.copy()
+    px = np.empty(d)
+    gain = np.empty(d)
+    inv_forgetting = 1.0 / forgetting
+    for t in range(n):
+        for i in range(d):
+            acc = 0.0
+            for j in range(d):
+                acc += P[i, j] * rows[t, j]
+            px[i] = acc
+        denom = forgetting
+        for i in range(d):
+            denom += rows[t, i] * px[i]
+        for i in range(d):
+            gain[i] = px[i] / denom
+        for o in range(m):
+            err = targets[t, o]
+            for j in range(d):
+                err -= w[o, j] * rows[t, j]
+            for j in range(d):
+                w[o, j] += err * gain[j]
+        # Upper triangle, mirrored: an asymmetric part from rounding would grow by
+        # 1 / lambda per row (measured: P lost definiteness within 2000 rows at 0.97).
+        for i in range(d):
+            gi = gain[i]
+            for j in range(i, d):
+                value = (P[i, j] - gi * px[j]) * inv_forgetting
+                P[i, j] = value
+                P[j, i] = value
+    return w, P

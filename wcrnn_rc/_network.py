@@ -589,12 +589,14 @@ def reversed_sequences(seqs):
     return Sequences(seqs.kind, [np.ascontiguousarray(s[::-1]) for s in seqs.data], seqs.dtype)
 
 
-def harvest_features(network, seqs, spec):
+def harvest_features(network, seqs, spec, initial_state=None):
     """Per-sequence features of ``spec`` for validated sequences, in input order.
 
     Runs the compiled harvest (``_kernels.harvest_packed``) window by window; only
     per-sequence accumulators are held, never a sequence's states. With
     ``spec.bidirectional`` the time-reversed run's features follow the forward ones.
+    Each run starts from ``initial_state`` (zeros when None; see
+    ``Network.initial_states``).
 
     Returns
     -------
@@ -609,13 +611,14 @@ def harvest_features(network, seqs, spec):
             f"{lengths[short[:5]].tolist()}. Lower n_segments, or pad or drop the short "
             "sequences."
         )
-    blocks = [_harvest_one_direction(network, seqs, spec)]
+    blocks = [_harvest_one_direction(network, seqs, spec, initial_state)]
     if spec.bidirectional:
-        blocks.append(_harvest_one_direction(network, reversed_sequences(seqs), spec))
+        reverse = reversed_sequences(seqs)
+        blocks.append(_harvest_one_direction(network, reverse, spec, initial_state))
     return np.hstack(blocks) if len(blocks) > 1 else blocks[0]
 
 
-def _harvest_one_direction(network, seqs, spec):
+def _harvest_one_direction(network, seqs, spec, initial_state=None):
     if seqs.n_features != network.n_features:
         raise ValueError(
             f"X has {seqs.n_features} features, but the network takes {network.n_features}."
@@ -650,7 +653,7 @@ def _harvest_one_direction(network, seqs, spec):
     cross = np.zeros((n_seq if model else 0, n_comp + 1, n_targets), dtype)
     no_targets = np.zeros((0, n_targets), dtype)
 
-    h = network.initial_states(None, n_seq, dtype)
+    h = network.initial_states(initial_state, n_seq, dtype)[packing.order]
     step_rows = np.concatenate([[0], np.cumsum(packing.batch_sizes)])
     max_rows = max(1, _config.WINDOW_ELEMENTS // n_units)
     t0, n_steps = 0, len(packing.batch_sizes)

@@ -3,7 +3,6 @@
 import numbers
 
 import numpy as np
-from scipy import linalg
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context, clone
 from sklearn.linear_model import Ridge, RidgeClassifierCV
 from sklearn.utils._param_validation import HasMethods, Interval
@@ -11,8 +10,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._linalg import solve_normal_equations
 from ._validation import validate_sequences, warn_external
+from .readouts import RidgeStatistics
 from .reservoir import WCRNNReservoir
 
 __all__ = ["WCRNNClassifier", "WCRNNRegressor", "ridge_from_state_windows"]
@@ -56,47 +55,10 @@ def ridge_from_state_windows(windows, ridge):
     >>> np.allclose(streamed.coef_, Ridge().fit(X, y).coef_)
     True
     """
-    n, mean_x, mean_y, cxx, cxy = 0, 0.0, 0.0, 0.0, 0.0
+    stats = RidgeStatistics(fit_intercept=ridge.fit_intercept)
     for states, targets in windows:
-        states = np.asarray(states, dtype=np.float64)
-        targets = np.asarray(targets, dtype=np.float64)
-        m = states.shape[0]
-        if m == 0:
-            continue
-        if not ridge.fit_intercept:
-            cxx = cxx + states.T @ states
-            cxy = cxy + states.T @ targets
-            n += m
-            continue
-        wmean_x, wmean_y = states.mean(axis=0), targets.mean(axis=0)
-        xc, yc = states - wmean_x, targets - wmean_y
-        dx, dy = wmean_x - mean_x, wmean_y - mean_y
-        weight = n * m / (n + m)
-        cxx = cxx + xc.T @ xc + weight * np.outer(dx, dx)
-        cxy = cxy + xc.T @ yc + weight * np.outer(dx, dy)
-        mean_x = mean_x + dx * (m / (n + m))
-        mean_y = mean_y + dy * (m / (n + m))
-        n += m
-    if n == 0:
-        raise ValueError("No training steps are left for the readout.")
-    n_units = cxx.shape[0]
-    alpha = np.broadcast_to(np.asarray(ridge.alpha, dtype=np.float64), (cxy.shape[1],))
-    coef = np.empty((cxy.shape[1], n_units))
-    for a in np.unique(alpha):
-        targets = alpha == a
-        lhs = cxx + a * np.eye(n_units)
-        rhs = cxy[:, targets]
-        coef[targets] = solve_normal_equations(
-            lhs,
-            lambda rhs=rhs: rhs,
-            lambda lhs=lhs, rhs=rhs: linalg.lstsq(lhs, rhs, check_finite=False)[0],
-        ).T
-    intercept = mean_y - coef @ mean_x if ridge.fit_intercept else np.zeros(cxy.shape[1])
-    fitted = clone(ridge)
-    fitted.coef_ = coef
-    fitted.intercept_ = intercept
-    fitted.n_features_in_ = n_units
-    return fitted
+        stats.update(states, targets)
+    return stats.solve(ridge)
 
 
 class _WCRNNEstimator(BaseEstimator):
@@ -162,12 +124,14 @@ class _WCRNNEstimator(BaseEstimator):
         return WCRNNReservoir()
 
     @staticmethod
-    def _features(reservoir, seqs):
+    def _features(reservoir, seqs, initial_state=None):
         """Features for the readout: states for a series, else sequence features."""
         if seqs.kind == "series":
-            states, _, _ = reservoir.network_.run(seqs, store_states=True)
+            states, _, _ = reservoir.network_.run(
+                seqs, store_states=True, initial_state=initial_state
+            )
             return states[0]
-        return reservoir.sequence_feature_matrix(seqs)
+        return reservoir.sequence_feature_matrix(seqs, initial_state)
 
     def _fit(self, X, y):
         seqs = validate_sequences(self, X, reset=True)
@@ -181,7 +145,7 @@ class _WCRNNEstimator(BaseEstimator):
             )
         readout = self.readout if self.readout is not None else self._default_readout()
         # Fitted attributes are set only once everything succeeded.
-        for name in ("reservoir_", "readout_"):
+        for name in ("reservoir_", "readout_", "state_", "_stream"):
             self.__dict__.pop(name, None)
         reservoir = self.reservoir if self.reservoir is not None else self._default_reservoir()
         reservoir = clone(reservoir)
@@ -214,12 +178,12 @@ class _WCRNNEstimator(BaseEstimator):
     def __sklearn_is_fitted__(self):
         return "readout_" in self.__dict__
 
-    def _readout_input(self, X):
+    def _readout_input(self, X, initial_state=None):
         check_is_fitted(self)
         seqs = validate_sequences(self, X, reset=False)
-        return self._features(self.reservoir_, seqs)
+        return self._features(self.reservoir_, seqs, initial_state)
 
-    def predict(self, X):
+    def predict(self, X, *, initial_state=None):
         """Predict with the readout on the reservoir's features.
 
         Parameters
@@ -228,13 +192,17 @@ class _WCRNNEstimator(BaseEstimator):
                 n_features), or list of array-like of shape (n_steps_i, n_features)
             Input. A series gets a prediction per time step (washout included); a
             set of sequences gets one per sequence.
+        initial_state : array-like of shape (n_units,) or (n_sequences, n_units), \
+                default=None
+            The reservoir's h_0; zeros when None (``predict`` is stateless: each
+            call starts here).
 
         Returns
         -------
         y_pred : ndarray of shape (n_steps,) or (n_sequences,), or with a trailing \
                 n_targets axis for multi-output targets
         """
-        features = self._readout_input(X)
+        features = self._readout_input(X, initial_state)
         return self.readout_.predict(features)
 
     # The fitted reservoir's dynamics, delegated (see WCRNNReservoir for the defaults).
@@ -350,6 +318,111 @@ memory_curve_ :
             The fitted estimator.
         """
         return self._fit(X, y)
+
+    def partial_fit(self, X, y):
+        """Stream one chunk of a single time series, carrying the state on.
+
+        The first call draws the reservoir's weights from its chunk (a data-chosen
+        residual sees that chunk only) and starts from ``h_0 = 0``; each call runs its
+        chunk from ``state_``, the state after the previous chunk. The first
+        ``washout`` steps of the whole stream are left out. With the default ridge
+        readout (or any plain ``Ridge``) the readout is solved from running
+        statistics after every chunk, and equals one ``fit`` on the concatenated
+        series up to rounding; any other readout must have ``partial_fit`` (for
+        example :class:`~wcrnn_rc.readouts.RLSRegressor`) and gets each chunk's
+        states. ``fit`` starts a new stream.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_steps, n_features)
+            The next chunk of the series.
+        y : array-like of shape (n_steps,) or (n_steps, n_targets)
+            Its targets.
+
+        Returns
+        -------
+        self : object
+            The estimator, with ``state_`` the state after the chunk.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from wcrnn_rc import WCRNNRegressor, WCRNNReservoir
+        >>> x = np.sin(0.1 * np.arange(3000))[:, None]
+        >>> y = np.roll(x[:, 0], 5)
+        >>> streamed = WCRNNRegressor(WCRNNReservoir(n_units=30, random_state=0), washout=100)
+        >>> for chunk in np.array_split(np.arange(3000), 3):
+        ...     streamed = streamed.partial_fit(x[chunk], y[chunk])
+        >>> whole = WCRNNRegressor(WCRNNReservoir(n_units=30, random_state=0), washout=100)
+        >>> bool(np.allclose(streamed.readout_.coef_, whole.fit(x, y).readout_.coef_))
+        True
+        """
+        first = "_stream" not in self.__dict__
+        if first:
+            self._validate_params()
+        seqs = validate_sequences(self, X, reset=first)
+        if seqs.kind != "series":
+            raise ValueError(
+                "partial_fit streams one time series (2-D X) chunk by chunk; got a set of "
+                "sequences."
+            )
+        y = self._check_targets(seqs, y)
+        if first:
+            readout = self.readout if self.readout is not None else Ridge()
+            reservoir = clone(self.reservoir if self.reservoir is not None else WCRNNReservoir())
+            reservoir.fit(X)
+            if type(readout) is Ridge and not readout.positive:
+                readout._validate_params()
+                learner = RidgeStatistics(fit_intercept=readout.fit_intercept)
+            elif hasattr(readout, "partial_fit"):
+                learner = clone(readout)
+            else:
+                raise TypeError(
+                    f"partial_fit needs a Ridge readout or one with partial_fit (such as "
+                    f"wcrnn_rc.readouts.RLSRegressor); got a {type(readout).__name__}."
+                )
+            stream = {
+                "reservoir": reservoir,
+                "template": readout,
+                "learner": learner,
+                "n_seen": 0,
+                "state": np.zeros(reservoir.network_.n_units),
+                "y_1d": y.ndim == 1,
+            }
+        else:
+            stream = self._stream
+            if (y.ndim == 1) != stream["y_1d"] and (y.ndim == 1 or y.shape[1] != 1):
+                raise ValueError("y has another number of targets than in the first chunk.")
+        reservoir, learner = stream["reservoir"], stream["learner"]
+        y2 = y.reshape(len(y), -1)
+        skip = max(0, self.washout - stream["n_seen"])
+        last = stream["state"][None]
+        for rows, states, h, _ in reservoir.network_.state_windows(
+            seqs, store_states=True, initial_state=stream["state"]
+        ):
+            last = h
+            lo = max(rows.start, skip)
+            if lo >= rows.stop:
+                continue
+            chunk_states, chunk_y = states[lo - rows.start :], y2[lo : rows.stop]
+            if isinstance(learner, RidgeStatistics):
+                learner.update(chunk_states, chunk_y)
+            else:
+                learner.partial_fit(chunk_states, chunk_y[:, 0] if stream["y_1d"] else chunk_y)
+        stream["state"] = np.array(last[0])
+        stream["n_seen"] += len(y)
+        self._stream = stream
+        self.reservoir_, self.state_ = reservoir, stream["state"].copy()
+        if isinstance(learner, RidgeStatistics):
+            if learner.n_samples:
+                fitted = learner.solve(stream["template"])
+                if stream["y_1d"]:
+                    fitted.coef_ = fitted.coef_[0]
+                    fitted.intercept_ = float(fitted.intercept_[0])
+                self.readout_ = fitted
+        elif skip < len(y) or "readout_" in self.__dict__:
+            self.readout_ = learner
+        return self
 
     @staticmethod
     def _default_readout():

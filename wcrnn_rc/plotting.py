@@ -20,6 +20,8 @@ from .analysis import lyapunov_spectrum, memory_capacity
 from .residuals import BaseResidual
 
 __all__ = [
+    "plot_attractor",
+    "plot_forecast",
     "plot_lyapunov_spectrum",
     "plot_memory_curve",
     "plot_residual_eigenvalues",
@@ -656,3 +658,103 @@ def _on_grid(results, metric, x, y, xs, ys):
         grid[ys.index(yv), xs.index(xv)] = value
         filled[ys.index(yv), xs.index(xv)] = True
     return grid
+
+
+# --------------------------------------------------------------------------------------
+# Forecasts: the forecast against the truth, and the generated attractor
+# --------------------------------------------------------------------------------------
+
+
+def plot_forecast(
+    y_true, y_pred, *, dt=1.0, lyapunov_exponent=None, threshold=0.4, scale=None,
+    component=0, ax=None,
+):  # fmt: skip
+    """A closed-loop forecast against the truth, with the valid prediction time marked.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_steps, n_targets) or (n_steps,)
+        The truth and the forecast, from the same starting point.
+    dt : float, default=1.0
+        Time between steps.
+    lyapunov_exponent : float, default=None
+        The system's leading exponent per unit time: given, the time axis is in
+        Lyapunov times (``t * lyapunov_exponent``).
+    threshold, scale :
+        As in :func:`wcrnn_rc.metrics.valid_prediction_time`.
+    component : int, default=0
+        The target drawn.
+    ax : matplotlib Axes, default=None
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from wcrnn_rc.plotting import plot_forecast
+    >>> t = np.linspace(0, 20, 400)
+    >>> ax = plot_forecast(np.sin(t), np.sin(1.05 * t), dt=0.05, lyapunov_exponent=0.9)
+    >>> ax.get_xlabel()
+    'time (Lyapunov times)'
+    """
+    from .metrics import valid_prediction_time
+
+    y_true = np.asarray(y_true, dtype=np.float64).reshape(len(y_true), -1)
+    y_pred = np.asarray(y_pred, dtype=np.float64).reshape(len(y_pred), -1)
+    ax = _axes(ax)
+    unit = 1.0 if lyapunov_exponent is None else float(lyapunov_exponent)
+    times = np.arange(len(y_true)) * float(dt) * unit
+    ax.plot(times, y_true[:, component], color=PALETTE[6], label="truth")
+    ax.plot(times, y_pred[:, component], color=PALETTE[1], linestyle="--", label="forecast")
+    steps = valid_prediction_time(y_true, y_pred, threshold=threshold, scale=scale)
+    valid = steps * float(dt) * unit
+    ax.axvline(valid, color=PALETTE[0], linestyle=":", label=f"valid time {valid:.3g}")
+    ax.set_xlabel("time (Lyapunov times)" if lyapunov_exponent is not None else "time")
+    ax.set_ylabel(f"component {component}")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_attractor(y_true, y_pred, *, components=(0, 2), ax=None):
+    """A 2-D projection of the generated attractor over the true one.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_steps, n_targets)
+        A long trajectory of the true system.
+    y_pred : array-like of shape (n_steps_pred, n_targets)
+        A long closed-loop generation.
+    components : tuple of two int, default=(0, 2)
+        The components on the x and y axes (x and z for Lorenz-63).
+    ax : matplotlib Axes, default=None
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from wcrnn_rc.datasets import make_lorenz
+    >>> from wcrnn_rc.plotting import plot_attractor
+    >>> X, _ = make_lorenz(500, random_state=0)
+    >>> ax = plot_attractor(X, X[::-1])
+    >>> len(ax.get_lines())
+    2
+    """
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    i, j = components
+    ax = _axes(ax)
+    ax.plot(y_true[:, i], y_true[:, j], color=PALETTE[6], linewidth=0.5, alpha=0.6, label="truth")
+    ax.plot(y_pred[:, i], y_pred[:, j], color=PALETTE[1], linewidth=0.5, alpha=0.8,
+            label="generated")  # fmt: skip
+    ax.set_xlabel(f"component {i}")
+    ax.set_ylabel(f"component {j}")
+    ax.legend(loc="best", fontsize="small")
+    return ax

@@ -739,20 +739,22 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             and self.sequence_features in ("last", "mean"),
         )
 
-    def sequence_feature_matrix(self, seqs):
+    def sequence_feature_matrix(self, seqs, initial_state=None):
         """Per-sequence features of validated sequences (the estimators' entry point).
 
         Parameters
         ----------
         seqs : Sequences
             Validated input (``wcrnn_rc._validation.validate_sequences``).
+        initial_state : array-like of shape (n_units,) or (n_sequences, n_units), \
+                default=None
+            The state each sequence starts from; None means zeros.
 
         Returns
         -------
         features : ndarray of shape (n_sequences, n_features_out)
         """
-        network = self.network_
-        return harvest_features(network, seqs, self._feature_spec())
+        return harvest_features(self.network_, seqs, self._feature_spec(), initial_state)
 
     @property
     def _n_features_out(self):
@@ -798,7 +800,7 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     # ---------------------------------------------------------------- running
 
-    def transform(self, X):
+    def transform(self, X, initial_state=None):
         """Run the reservoir and return its states or per-sequence features.
 
         Parameters
@@ -806,6 +808,10 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         X : array-like of shape (n_steps, n_features) or (n_sequences, n_steps, \
                 n_features), or list of array-like of shape (n_steps_i, n_features)
             Input.
+        initial_state : array-like of shape (n_units,) or (n_sequences, n_units), \
+                default=None
+            h_0 for every sequence, or one per sequence; zeros when None. Pass the
+            last state of a previous run to carry a series on.
 
         Returns
         -------
@@ -820,9 +826,9 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             "series" if seqs.kind == "series" else "sequences"
         )
         if seqs.kind == "series":
-            states, _, _ = network.run(seqs, store_states=True)
+            states, _, _ = network.run(seqs, store_states=True, initial_state=initial_state)
             return states[0]
-        return harvest_features(network, seqs, self._feature_spec())
+        return harvest_features(network, seqs, self._feature_spec(), initial_state)
 
     def run(self, X, initial_state=None):
         """Return the full state trajectories.

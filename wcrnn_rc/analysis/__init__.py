@@ -6,7 +6,12 @@ reservoir only through its fitted weights and kernels, so the reservoir module c
 offer them as cached attributes (``lyapunov_exponents_``, ``memory_capacity_``).
 """
 
-from .lyapunov import lyapunov_spectrum, max_lyapunov_exponent
+from .lyapunov import kaplan_yorke_dimension, lyapunov_spectrum, max_lyapunov_exponent
 from .memory import memory_capacity
 
-__all__ = ["lyapunov_spectrum", "max_lyapunov_exponent", "memory_capacity"]
+__all__ = [
+    "kaplan_yorke_dimension",
+    "lyapunov_spectrum",
+    "max_lyapunov_exponent",
+    "memory_capacity",
+]

@@ -12,7 +12,7 @@ from .._network import network_of
 from .._progress import progress
 from ._common import as_series
 
-__all__ = ["lyapunov_spectrum", "max_lyapunov_exponent"]
+__all__ = ["kaplan_yorke_dimension", "lyapunov_spectrum", "max_lyapunov_exponent"]
 
 # Adaptive re-orthonormalisation: QR once the leading and trailing directions have
 # drifted apart by a factor of up to 1e4 (about 4 of 16 digits), at most every 128 steps.
@@ -33,6 +33,7 @@ _MAX_INTERVAL = 128
         ],
         "random_state": ["random_state"],
         "verbose": ["boolean"],
+        "initial_state": ["array-like", None],
     },
     # False: an unfitted reservoir is fitted inside, and its fit must validate it.
     prefer_skip_nested_validation=False,
@@ -47,6 +48,7 @@ def lyapunov_spectrum(
     reorthonormalize_every="auto",
     random_state=None,
     verbose=False,
+    initial_state=None,
 ):
     """Lyapunov exponents of the input-driven reservoir, per time step, largest first.
 
@@ -87,6 +89,10 @@ def lyapunov_spectrum(
     verbose : bool, default=False
         Show a progress bar (tqdm, on stderr) with the elapsed time while the
         spectrum runs: a full spectrum of 1000 units takes minutes.
+    initial_state : array-like of shape (n_units,), default=None
+        h_0; zeros when None. An autonomous network (a closed-loop forecaster, whose
+        drive is constant) needs a state on its attractor, where zeros may lie in
+        another basin.
 
     Returns
     -------
@@ -168,7 +174,7 @@ def lyapunov_spectrum(
                 drive,
                 input_t,
                 bias,
-                np.zeros((1, n_units)),
+                network.initial_states(initial_state, 1, np.float64),
                 *network.recurrent_operands(np.float64, batched=False),
                 network.coupling,
                 network.activation,
@@ -233,3 +239,55 @@ def max_lyapunov_exponent(reservoir, X=None, *, n_steps=None, washout=500, rando
             random_state=random_state,
         )[0]
     )
+
+
+def kaplan_yorke_dimension(exponents):
+    """The Kaplan-Yorke (Lyapunov) dimension of an attractor from its Lyapunov spectrum.
+
+    With the exponents sorted in decreasing order and ``j`` the largest index whose
+    partial sum ``S_j = lambda_1 + .. + lambda_j`` is still non-negative,
+
+    .. code-block:: text
+
+        D_KY = j + S_j / |lambda_{j+1}|
+
+    (0 when ``lambda_1 < 0``, a stable fixed point). The units of the exponents (per
+    step or per unit time) cancel.
+
+    Parameters
+    ----------
+    exponents : array-like of shape (n_exponents,)
+        Lyapunov exponents, in any order.
+
+    Returns
+    -------
+    dimension : float
+        ``n_exponents`` when every partial sum is non-negative: the dimension is then
+        at least that, and more exponents are needed to tell.
+
+    References
+    ----------
+    .. [1] J. L. Kaplan and J. A. Yorke, "Chaotic behavior of multidimensional
+       difference equations", in *Functional Differential Equations and Approximation
+       of Fixed Points*, Lecture Notes in Mathematics 730, 204-227 (1979).
+
+    Examples
+    --------
+    >>> from wcrnn_rc.analysis import kaplan_yorke_dimension
+    >>> round(kaplan_yorke_dimension([0.9056, 0.0, -14.5723]), 4)      # Lorenz-63
+    2.0621
+    >>> kaplan_yorke_dimension([-0.1, -0.5])
+    0.0
+    """
+    values = np.asarray(exponents, dtype=np.float64).ravel()
+    if values.size == 0 or np.isnan(values).any():
+        raise ValueError("exponents must be a non-empty array without NaN.")
+    values = np.sort(values)[::-1]
+    sums = np.cumsum(values)
+    non_negative = np.flatnonzero(sums >= 0)
+    if non_negative.size == 0:
+        return 0.0
+    j = int(non_negative[-1]) + 1
+    if j == values.size:
+        return float(j)
+    return float(j + sums[j - 1] / abs(values[j]))
