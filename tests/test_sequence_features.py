@@ -145,3 +145,18 @@ def test_unseen_labels_at_score_time_count_as_errors_like_sklearn():
     assert clf.score(X, y_test) == pytest.approx(reference.score(features, y_test))
     assert clf.score(X, y_test) <= 35 / 40
     assert "unseen" not in clf.classes_
+
+
+def test_harvested_features_start_from_initial_state(ragged):
+    # Each sequence's run starts from its row of initial_state: its last state and
+    # max equal those of the stored-state run from the same state (in input order,
+    # though the harvest packs the sequences by length).
+    res = WCRNNReservoir(n_units=7, sequence_features=["last", "max"], random_state=0)
+    res.fit(ragged)
+    h0 = np.random.default_rng(1).normal(size=(len(ragged), 7))
+    out = res.transform(ragged, initial_state=h0)
+    for i, seq in enumerate(ragged):
+        states = res.network_.run_series(seq, initial_state=h0[i])
+        np.testing.assert_allclose(out[i, :7], states[-1], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(out[i, 7:], states.max(axis=0), rtol=1e-12, atol=1e-14)
+    assert not np.allclose(out, res.transform(ragged))  # the start matters here
