@@ -111,6 +111,7 @@ sphinx_gallery_conf = {
         "../examples/basics",
         "../examples/dynamics",
         "../examples/residuals",
+        "../examples/forecasting",
         "../examples/training",
     ],
     "within_subsection_order": "wcrnn_docs.GalleryOrder",

@@ -76,7 +76,7 @@ def test_citation_cff_prefers_the_article():
 def test_no_install_line_names_an_unreleased_package():
     # There is no release on PyPI: every install line works from a checkout.
     paths = [ROOT / "README.md", *ROOT.glob("docs/**/*.md"), *ROOT.glob("docs/**/*.rst")]
-    paths += [*ROOT.glob("examples/*.py"), *(ROOT / "wcrnn_rc").rglob("*.py")]
+    paths += [*ROOT.glob("examples/**/*.py"), *(ROOT / "wcrnn_rc").rglob("*.py")]
     paths = [p for p in paths if "_build" not in p.parts and "generated" not in p.parts]
     # wcrnn_rc/cli.py's messages are checked in tests/test_cli.py.
     paths = [p for p in paths if p != ROOT / "wcrnn_rc" / "cli.py"]

@@ -1434,7 +1434,7 @@ def load_ucr_uea(name, *, split=None, download=False, extract_path=None):
     are read, offline: among them ArrowHead, BasicMotions, GunPoint,
     ItalyPowerDemand, JapaneseVowels (variable length), OSULeaf, ACSF1 and
     PickupGestureWiimoteZ (variable length). With ``download=True`` any archive
-    dataset is fetched by :func:`aeon.datasets.load_classification` into
+    dataset is fetched by ``aeon.datasets.load_classification`` into
     ``extract_path``.
 
     Parameters

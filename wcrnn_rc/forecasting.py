@@ -15,7 +15,7 @@ its input, so that
             = (W + U_y V) h_t + U_x X_{t+1} + (b + U_y c)
 
 with the input weights split as ``U = [U_y, U_x]``. Generation runs that network
-(:meth:`WCRNNForecaster.closed_loop_network_`) in the compiled kernels, with no Python
+(``WCRNNForecaster.closed_loop_network_``) in the compiled kernels, with no Python
 per step, and the outputs are ``states @ V.T + c`` afterwards. Its step Jacobian,
 ``R + eps diag(f'(a)) (W + U_y V)``, gives the **closed-loop Lyapunov spectrum**: the
 spectrum of the trained forecaster as an autonomous dynamical system, which for a
@@ -160,8 +160,9 @@ class WCRNNForecaster(BaseEstimator):
 
     - With ``horizon=1`` and a linear readout (``coef_`` and ``intercept_``, e.g. the
       default ridge) the closed loop is the WCRNN with recurrent weights
-      ``W + U_y V`` and bias ``b + U_y c`` (see :func:`closed_loop_network`), run in
-      the compiled kernels: no Python per step.
+      ``W + U_y V`` and bias ``b + U_y c`` (see
+      :func:`~wcrnn_rc.forecasting.closed_loop_network`), run in the compiled
+      kernels: no Python per step.
     - Any other readout runs step by step: one ``readout.predict`` and one network
       step per forecast step, in Python. Measured on the project's 2-core machine: a
       pipeline around ``Ridge`` took 1.9 ms per step at 50 units, the compiled loop

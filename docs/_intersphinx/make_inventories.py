@@ -41,6 +41,7 @@ INVENTORIES = {
                     "sklearn.pipeline.Pipeline",
                     "sklearn.linear_model.Ridge",
                     "sklearn.linear_model.RidgeClassifier",
+                    "sklearn.linear_model.RidgeClassifierCV",
                     "sklearn.linear_model.LogisticRegression",
                     "sklearn.multioutput.MultiOutputRegressor",
                     "sklearn.utils.Bunch",

@@ -19,6 +19,7 @@ GALLERY_ORDER = [
     "plot_edge_of_chaos.py",
     "plot_rotational_frequency.py",
     "plot_heterogeneous_timescales.py",
+    "plot_lorenz_closed_loop.py",
     "plot_torch_adding.py",
 ]
 
