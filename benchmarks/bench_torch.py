@@ -244,9 +244,7 @@ def run_task(
     Estimator = WCRNNTorchClassifier if classify else WCRNNTorchRegressor
     for family in families:
         est = Estimator(
-            n_units=N_UNITS,
-            residual=family,
-            **WCRNN_PARAMS,
+            WCRNNReservoir(n_units=N_UNITS, residual=family, **WCRNN_PARAMS),
             **training,
             max_epochs=max_epochs,
             device=device,

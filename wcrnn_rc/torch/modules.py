@@ -49,6 +49,9 @@ def _reservoir_for(input_size, hidden_size, params):
                 "does not see: fit a WCRNNReservoir on your data and use "
                 "from_reservoir(reservoir)."
             )
+    if params.get("random_state") is None:
+        # Follow torch.manual_seed (as torch's own modules do), not NumPy's global RNG.
+        params = {**params, "random_state": int(torch.randint(0, 2**31 - 1, (1,)))}
     reservoir = WCRNNReservoir(n_units=hidden_size, **params)
     return reservoir.fit(np.zeros((1, input_size)))
 
@@ -89,7 +92,9 @@ class WCRNNCell(nn.Module):
     train_residual : bool, default=False
         Whether the residual is trained with the other weights.
     random_state : int, RandomState instance or None, default=None
-        Controls the draw, exactly as ``WCRNNReservoir(random_state=...)``.
+        Controls the draw, exactly as ``WCRNNReservoir(random_state=...)``. None
+        draws a seed from torch's global generator, so that ``torch.manual_seed``
+        makes the module reproducible.
     device : torch.device or str, default=None
         Device of the weights.
     dtype : torch.dtype, default=None
