@@ -1,6 +1,8 @@
 """The fused recurrence (one numba call forward, hand-derived BPTT backward) against
 autograd through the step-by-step reference module."""
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -173,6 +175,15 @@ def test_gradcheck(kind, activation, fused_driver):
     assert torch.autograd.gradcheck(run, inputs, eps=1e-6, atol=1e-7)
 
 
+def test_second_derivatives_through_the_input_raise():
+    rnn = WCRNN(1, 4, random_state=0, dtype=torch.float64)
+    x = torch.randn(2, 5, 1, dtype=torch.float64, requires_grad=True)
+    (grad,) = torch.autograd.grad(rnn(x)[1].square().sum(), x, create_graph=True)
+    # The backward runs in NumPy (once_differentiable): no graph of the gradient.
+    with pytest.raises(RuntimeError, match="once_differentiable|not have been used"):
+        torch.autograd.grad(grad.sum(), x)
+
+
 def test_auto_runs_fused_on_cpu_and_the_reference_elsewhere():
     rnn = WCRNN(1, 4, random_state=0)
     assert rnn.recurrence == "auto"
@@ -207,6 +218,10 @@ def test_fused_path_is_one_autograd_node_not_one_per_step():
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    shutil.which("cc") is None and shutil.which("gcc") is None,
+    reason="torch.compile's CPU backend (inductor) compiles C++: it needs a C compiler",
+)
 def test_compiled_path_matches_the_reference():
     """torch.compile of the step (the GPU path), here on the CPU: same states and grads."""
     rnn = _module("orthogonal", "tanh", 5, True, torch.float64)

@@ -12,6 +12,7 @@ CPU tensors only (numba runs on the host); ``WCRNN`` chooses this path on the CP
 
 import numpy as np
 import torch
+from torch.autograd.function import once_differentiable
 from torch.nn import functional as F
 
 from .. import _config, _constants, _kernels
@@ -73,6 +74,7 @@ class FusedRecurrence(torch.autograd.Function):
         return states_t
 
     @staticmethod
+    @once_differentiable  # the backward runs in NumPy: a second derivative raises
     def backward(ctx, grad_states):
         h0, weight, diag, blocks, dense, states, slopes = ctx.saved_tensors
         kind = ctx.kind

@@ -575,9 +575,8 @@ class WCRNNTorchRegressor(RegressorMixin, _BaseWCRNNTorch):
     __doc__ = f"""A WCRNN with a linear readout, trained end to end by BPTT (MSE loss).
 
     The network starts as the ``reservoir`` (a :class:`~wcrnn_rc.WCRNNReservoir`)
-    draws it; then W, U, b,
-    the readout and (with ``train_residual``) the residual are trained with
-    mini-batch gradient descent through time. Input shapes are those of the core: a
+    draws it; then W, U, b, the readout and (with ``train_residual``) the residual
+    are trained with mini-batch gradient descent through time. Input shapes are those of the core: a
     3-D array (n_sequences, n_steps, n_features) or a list of (n_steps_i,
     n_features) arrays of any lengths (padded, each read at its own last step), or a
     2-D array, one series with one target per step.
@@ -708,9 +707,8 @@ class WCRNNTorchClassifier(ClassifierMixin, _BaseWCRNNTorch):
     __doc__ = f"""A WCRNN with a linear readout, trained end to end by BPTT (cross-entropy).
 
     The network starts as the ``reservoir`` (a :class:`~wcrnn_rc.WCRNNReservoir`)
-    draws it; then W, U, b,
-    the readout and (with ``train_residual``) the residual are trained with
-    mini-batch gradient descent through time. Sequences (3-D X or a list of any
+    draws it; then W, U, b, the readout and (with ``train_residual``) the residual
+    are trained with mini-batch gradient descent through time. Sequences (3-D X or a list of any
     lengths) get one label each (``outputs="last"``) or one per step
     (``outputs="sequence"``); a 2-D X is one series with one label per step.
 
