@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The torch backend on a CUDA device, in one short run (under 5 minutes, for a machine
 # with a GPU): the CUDA-marked tests (forward parity with the numba kernels, training
-# on the device), the compiled recurrence (torch.compile, CUDA graphs) against the
+# on the device), the compiled recurrence (torch.compile of the step) against the
 # reference loop on the device (states and gradients), then the adding problem at T=50
 # with the rotational WCRNN and the baselines on the GPU and on the CPU (where the
 # fused numba recurrence runs), for the speed ratio. Writes

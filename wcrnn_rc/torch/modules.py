@@ -445,8 +445,9 @@ class WCRNN(nn.Module):
     - ``"reference"``: a Python loop over time of :meth:`WCRNNCell.step`, autograd
       through every step (any device, any dtype).
     - ``"compiled"``: the same loop with the step compiled by ``torch.compile``
-      (CUDA graphs on a GPU); the path meant for GPUs, where the fused kernels do not
-      run. Compiling takes seconds on the first call of each input shape.
+      (its elementwise work fused into a few kernels); the path meant for GPUs,
+      where the fused kernels do not run (untested on a GPU so far). Compiling takes
+      seconds on the first call of each input shape.
     - ``"auto"`` (default): ``"fused"`` for CPU tensors of float32/float64, else
       ``"reference"``.
 
@@ -661,10 +662,10 @@ class WCRNN(nn.Module):
     def _compiled(self):
         compiled = self.__dict__.get("_compiled_step")
         if compiled is None:
-            cuda = self.cell.weight_hh.device.type == "cuda"
-            # CUDA graphs replay each step's kernels without one launch per operation.
-            mode = "reduce-overhead" if cuda else None
-            compiled = torch.compile(self.cell.step, mode=mode, dynamic=False)
+            # Inductor fuses the step's elementwise work into a few kernels. Not
+            # mode="reduce-overhead" (CUDA graphs): the loop keeps every step's output,
+            # which CUDA-graph trees overwrite on the next replay.
+            compiled = torch.compile(self.cell.step, dynamic=False)
             self.__dict__["_compiled_step"] = compiled
         return compiled
 
