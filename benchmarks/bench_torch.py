@@ -23,6 +23,15 @@ lr 3e-3 and patience 15 on digits and MNIST) and epoch budget:
 - ``torch.nn.LSTM`` with its hidden size chosen so that its trainable parameter count
   matches the WCRNN's (the WCRNN's fixed residual is not counted).
 
+``--timing`` times training epochs instead (``results/bench_torch_timing.json``): the
+WCRNN's fused recurrence (every residual family) and its step-by-step reference
+module against ``torch.nn.RNN`` (tanh) and ``torch.nn.LSTM`` of the same width, at 64
+and 256 units, on permuted digits (T=64) and on synthetic psMNIST-shaped sequences
+(T=784, uniform pixels, 10 random labels), with the paper's protocol (AdamW, lr 1e-2,
+batch 64, gradient norm clipped at 1, readout on the last state). An "epoch" is a
+few batches (``--timing-batches``), timed round-robin (``--timing-repeats`` each,
+best and spread reported); the per-batch time scales to a full epoch.
+
 Run ``python benchmarks/bench_torch.py`` (a few minutes on 2 cores); it prints the
 tables and writes ``benchmarks/results/bench_torch.json`` and one learning-curve
 figure per task, ``benchmarks/results/bench_torch_<task>.png``. ``--replot`` redraws
@@ -37,14 +46,29 @@ import time
 import matplotlib
 import numpy as np
 import torch
-from _common import RESULTS_DIR, format_table, machine_info, machine_line, write_results
+from _common import (
+    RESULTS_DIR,
+    Contender,
+    best,
+    format_table,
+    machine_info,
+    machine_line,
+    ratio,
+    time_interleaved,
+    write_results,
+)
 from sklearn.model_selection import train_test_split
 from torch import nn
 
-from wcrnn_rc import WCRNNClassifier, WCRNNReservoir
+from wcrnn_rc import WCRNNClassifier, WCRNNReservoir, _config
 from wcrnn_rc.datasets import fetch_sequential_mnist, load_sequential_digits, make_adding_problem
 from wcrnn_rc.plotting import PALETTE
-from wcrnn_rc.torch import WCRNNTorchClassifier, WCRNNTorchRegressor, weakly_coupled_init_
+from wcrnn_rc.torch import (
+    WCRNN,
+    WCRNNTorchClassifier,
+    WCRNNTorchRegressor,
+    weakly_coupled_init_,
+)
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -244,9 +268,7 @@ def run_task(
     Estimator = WCRNNTorchClassifier if classify else WCRNNTorchRegressor
     for family in families:
         est = Estimator(
-            n_units=N_UNITS,
-            residual=family,
-            **WCRNN_PARAMS,
+            WCRNNReservoir(n_units=N_UNITS, residual=family, **WCRNN_PARAMS),
             **training,
             max_epochs=max_epochs,
             device=device,
@@ -399,6 +421,186 @@ def table(result):
     return headers, rows
 
 
+# --------------------------------------------------------------------------------------
+# Epoch timing: the fused recurrence against torch's own fused RNNs
+# --------------------------------------------------------------------------------------
+
+TIMING_UNITS = (64, 256)
+TIMING_BATCH = 64
+# The paper group's psMNIST protocol (the issue): AdamW at lr 1e-2, batch 64.
+TIMING_LR = 1e-2
+EPOCH_TARGET_VS_RNN = 1.5  # a WCRNN epoch at most 1.5x torch.nn.RNN's
+FUSED_TARGET_SPEEDUP = 4.0  # the fused path at least 4x faster than the reference
+PSMNIST_TRAIN_BATCHES = (60000 - 1000) // TIMING_BATCH  # one full psMNIST epoch
+
+
+class _LastStateWCRNN(nn.Module):
+    def __init__(self, rnn, n_outputs):
+        super().__init__()
+        self.rnn = rnn
+        self.head = nn.Linear(rnn.hidden_size, n_outputs)
+
+    def forward(self, x):
+        return self.head(self.rnn(x)[1])
+
+
+def timing_data(n_steps, n_sequences, rng):
+    """float32 inputs (n_sequences, n_steps, 1) and labels for one timing task."""
+    if n_steps == 64:
+        X, _, y, _ = permuted_digits()
+        X, y = X[:n_sequences], y[:n_sequences]
+    else:  # psMNIST-shaped: MNIST itself cannot be downloaded here
+        X = rng.uniform(0, 1, size=(n_sequences, n_steps, 1))
+        y = rng.integers(0, 10, size=n_sequences)
+    return torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.long)
+
+
+def epoch_func(model, X, y):
+    """One training pass over (X, y) in batches of TIMING_BATCH: the timed call."""
+    optimiser = torch.optim.AdamW(model.parameters(), lr=TIMING_LR)
+
+    def run():
+        model.train()
+        for start in range(0, len(X), TIMING_BATCH):
+            out = model(X[start : start + TIMING_BATCH])
+            loss = nn.functional.cross_entropy(out, y[start : start + TIMING_BATCH])
+            optimiser.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimiser.step()
+
+    return run
+
+
+def timing_contenders(n_units, X, y, args, slow_batches):
+    """(Contender, n_batches) pairs; the slow ones (reference, LSTM) time fewer batches."""
+    fast_batches = len(X) // TIMING_BATCH
+    pairs = []
+
+    def add(name, model, slow):
+        n_batches = slow_batches if slow else fast_batches
+        func = epoch_func(model, X[: n_batches * TIMING_BATCH], y[: n_batches * TIMING_BATCH])
+        repeats = args.timing_reference_repeats if slow else args.timing_repeats
+        # Nothing to compile in the slow ones, and a warm-up would cost minutes.
+        pairs.append((Contender(name, func, repeats=repeats, warmup=not slow), n_batches))
+
+    for family in args.families:
+        reservoir = WCRNNReservoir(
+            n_units=n_units, residual=family, **WCRNN_PARAMS, random_state=SEED
+        ).fit(X[:1].numpy())
+        for recurrence in ("fused", "reference") if family == args.families[0] else ("fused",):
+            torch.manual_seed(SEED)
+            rnn = WCRNN.from_reservoir(reservoir, recurrence=recurrence)
+            add(
+                f"WCRNN {family} ({recurrence})",
+                _LastStateWCRNN(rnn, 10),
+                recurrence == "reference",
+            )
+    for kind in ("RNN", "LSTM"):
+        torch.manual_seed(SEED)
+        cls = nn.RNN if kind == "RNN" else nn.LSTM
+        model = _LastStateModel(cls(1, n_units, batch_first=True), n_units, 10)
+        add(f"torch.nn.{kind}", model, kind == "LSTM")
+    return pairs
+
+
+def run_timing(args):
+    """Time training batches of each contender; return (results, summary).
+
+    Ratios compare the best time per batch (a full epoch is that times the number of
+    batches: the same for every contender).
+    """
+    rng = np.random.default_rng(SEED)
+    results, summary = {}, []
+    family = args.families[0]
+    for n_steps in (64, 784):
+        n_batches = args.timing_batches[0 if n_steps == 64 else 1]
+        slow_batches = n_batches if n_steps == 64 else 1
+        X, y = timing_data(n_steps, n_batches * TIMING_BATCH, rng)
+        for n_units in TIMING_UNITS:
+            name = f"T{n_steps}_N{n_units}"
+            print(f"\n== epoch timing {name}: batches of {TIMING_BATCH}", flush=True)
+            pairs = timing_contenders(n_units, X, y, args, slow_batches)
+            timings = time_interleaved([contender for contender, _ in pairs])
+            per_batch = {
+                c.name: (None if best(timings, c.name) is None else best(timings, c.name) / n)
+                for c, n in pairs
+            }
+            rnn_s = per_batch["torch.nn.RNN"]
+            rows = []
+            for contender, n in pairs:
+                entry = timings[contender.name]
+                if entry["status"] != "ok":
+                    rows.append({"model": contender.name, "status": entry["reason"]})
+                    continue
+                row = {
+                    "model": contender.name,
+                    "n_batches": n,
+                    "per_batch_best_s": per_batch[contender.name],
+                    "per_batch_times_s": [t / n for t in entry["times_s"]],
+                    "vs_nn_rnn": ratio(per_batch[contender.name], rnn_s),
+                    "psmnist_epoch_estimate_s": per_batch[contender.name] * PSMNIST_TRAIN_BATCHES,
+                }
+                rows.append(row)
+                spread = ", ".join(f"{1e3 * t:.0f}" for t in row["per_batch_times_s"])
+                print(
+                    f"  {contender.name:<32} per batch best {1e3 * row['per_batch_best_s']:8.1f} "
+                    f"ms ({spread})  x{row['vs_nn_rnn']:.2f} of nn.RNN",
+                    flush=True,
+                )
+            results[name] = {
+                "n_steps": n_steps,
+                "n_units": n_units,
+                "batch_size": TIMING_BATCH,
+                "rows": rows,
+                "timings": timings,
+            }
+            for row in rows:
+                if row["model"].endswith("(fused)") and "vs_nn_rnn" in row:
+                    summary.append(
+                        {
+                            "metric": f"{name} batch, {row['model']} / torch.nn.RNN",
+                            "value": row["vs_nn_rnn"],
+                            "target": f"<= {EPOCH_TARGET_VS_RNN}",
+                            "met": row["vs_nn_rnn"] <= EPOCH_TARGET_VS_RNN,
+                        }
+                    )
+            speedup = ratio(per_batch.get(f"WCRNN {family} (reference)"),
+                            per_batch.get(f"WCRNN {family} (fused)"))  # fmt: skip
+            if speedup is not None:
+                summary.append(
+                    {
+                        "metric": f"{name} batch, reference / fused ({family})",
+                        "value": speedup,
+                        "target": f">= {FUSED_TARGET_SPEEDUP}",
+                        "met": speedup >= FUSED_TARGET_SPEEDUP,
+                    }
+                )
+    return results, summary
+
+
+def timing_table(result):
+    headers = ["model", "batches", "per batch best [ms]", "spread [ms]", "/ nn.RNN",
+               "psMNIST epoch [min]"]  # fmt: skip
+    rows = []
+    for r in result["rows"]:
+        if "per_batch_best_s" not in r:
+            rows.append([r["model"], r["status"], "", "", "", ""])
+            continue
+        times = r["per_batch_times_s"]
+        rows.append(
+            [
+                r["model"],
+                r["n_batches"],
+                f"{1e3 * r['per_batch_best_s']:.0f}",
+                f"{1e3 * min(times):.0f}-{1e3 * max(times):.0f}",
+                f"{r['vs_nn_rnn']:.2f}",
+                f"{r['psmnist_epoch_estimate_s'] / 60:.1f}",
+            ]
+        )
+    return headers, rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--adding-steps", type=int, nargs="+", default=[50])
@@ -420,7 +622,62 @@ def main():
         action="store_true",
         help="redraw the figures from results/<name>.json; train nothing",
     )
+    parser.add_argument("--timing", action="store_true", help="time epochs only")
+    parser.add_argument(
+        "--timing-batches",
+        type=int,
+        nargs=2,
+        default=[8, 2],
+        metavar=("T64", "T784"),
+        help="batches of 64 per timed epoch at T=64 and at T=784",
+    )
+    parser.add_argument("--timing-repeats", type=int, default=3)
+    parser.add_argument(
+        "--timing-reference-repeats",
+        type=int,
+        default=2,
+        help="repeats of the slow contenders (reference module, LSTM), 1 batch at T=784",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch and BLAS threads (default: torch's)"
+    )
     args = parser.parse_args()
+    if args.threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        torch.set_num_threads(args.threads)
+        threadpool_limits(args.threads)
+    if args.timing:
+        name = args.name if args.name != NAME else f"{NAME}_timing"
+        info = machine_info()
+        print(machine_line(info))
+        results, summary = run_timing(args)
+        for key, result in results.items():
+            print(f"\n{key}")
+            print(format_table(*timing_table(result)))
+        for item in summary:
+            verdict = "met" if item["met"] else "MISSED"
+            print(f"{item['metric']}: {item['value']:.2f} (target {item['target']}): {verdict}")
+        path = write_results(
+            name,
+            {
+                "parameters": {
+                    "args": vars(args),
+                    "wcrnn": WCRNN_PARAMS,
+                    "batch_size": TIMING_BATCH,
+                    "lr": TIMING_LR,
+                    "optimizer": "AdamW",
+                    "seed": SEED,
+                    "torch": torch.__version__,
+                    "torch_threads": torch.get_num_threads(),
+                    "fused_numba_gemm_max_units": _config.FUSED_NUMBA_GEMM_MAX_UNITS,
+                },
+                "results": results,
+                "summary": summary,
+            },
+        )
+        print(f"\nwrote {path}")
+        return
     if args.replot:
         with open(RESULTS_DIR / f"{args.name}.json") as handle:
             plot_all(args.name, json.load(handle)["results"])

@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 torch = pytest.importorskip("torch")  # the torch extra is part of the test extra
@@ -14,6 +15,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from wcrnn_rc import SupercriticalResidualWarning, WCRNNReservoir  # noqa: E402
 from wcrnn_rc.datasets import make_adding_problem  # noqa: E402
+from wcrnn_rc.residuals import RotationalResidual  # noqa: E402
 from wcrnn_rc.torch import WCRNN, WCRNNTorchClassifier, WCRNNTorchRegressor  # noqa: E402
 
 
@@ -27,7 +29,11 @@ def slopes(n_sequences, rng, lengths=(15, 15)):
     return X, np.where(signs > 0, "up", "down")
 
 
-FAST = dict(n_units=16, max_epochs=5, batch_size=16, lr=0.03, random_state=0)
+def _net(**params):
+    return WCRNNReservoir(n_units=16, **params)
+
+
+FAST = dict(reservoir=_net(), max_epochs=5, batch_size=16, lr=0.03, random_state=0)
 
 
 def test_learns_the_adding_problem():
@@ -36,9 +42,7 @@ def test_learns_the_adding_problem():
     X, y = make_adding_problem(1000, 20, random_state=rng)
     X_test, y_test = make_adding_problem(500, 20, random_state=rng)
     model = WCRNNTorchRegressor(
-        n_units=32,
-        residual_scale=1.0,
-        coupling=0.3,
+        WCRNNReservoir(n_units=32, residual_scale=1.0, coupling=0.3),
         max_epochs=8,
         batch_size=16,
         lr=0.02,
@@ -64,11 +68,26 @@ def test_same_random_state_same_history_and_predictions():
 
 def test_initial_network_is_the_reservoirs():
     X, y = make_adding_problem(20, 10, random_state=2)
-    params = dict(n_units=12, residual="orthogonal", coupling=0.2, random_state=5)
+    params = dict(n_units=12, residual="orthogonal", coupling=0.2)
     model = WCRNNTorchRegressor(
-        **params, max_epochs=1, lr=1e-300, optimizer="sgd", dtype="float64"
+        WCRNNReservoir(**params),
+        max_epochs=1,
+        lr=1e-300,
+        optimizer="sgd",
+        dtype="float64",
+        random_state=5,
     ).fit(X, y)
-    res = WCRNNReservoir(**params).fit(X)
+    res = WCRNNReservoir(**params, random_state=5).fit(X)
+    cell = model.module_.rnn.cell
+    np.testing.assert_array_equal(cell.weight_hh.detach().numpy(), res.recurrent_weights_)
+    # A reservoir with a random_state of its own draws the network itself.
+    own = WCRNNTorchRegressor(
+        WCRNNReservoir(**params, random_state=5), max_epochs=1, lr=1e-300, optimizer="sgd",
+        dtype="float64", random_state=9,
+    ).fit(X, y)  # fmt: skip
+    np.testing.assert_array_equal(
+        own.module_.rnn.cell.weight_hh.detach().numpy(), res.recurrent_weights_
+    )
     cell = model.module_.rnn.cell
     np.testing.assert_array_equal(cell.weight_hh.detach().numpy(), res.recurrent_weights_)
     np.testing.assert_array_equal(cell.residual_matrix_numpy(), res.residual_.to_matrix())
@@ -115,17 +134,17 @@ def test_grid_search():
     X, y = slopes(45, rng)
     search = GridSearchCV(
         WCRNNTorchClassifier(**{**FAST, "max_epochs": 3}),
-        {"coupling": [0.1, 0.5]},
+        {"reservoir__coupling": [0.1, 0.5]},
         cv=3,
     ).fit(np.stack(X), y)
-    assert search.best_params_["coupling"] in (0.1, 0.5)
+    assert search.best_params_["reservoir__coupling"] in (0.1, 0.5)
     assert search.cv_results_["mean_test_score"].shape == (2,)
 
 
 def test_classifier_on_ragged_sequences():
     rng = np.random.default_rng(7)
     X, y = slopes(120, rng, lengths=(5, 30))
-    clf = WCRNNTorchClassifier(n_units=8, max_epochs=15, lr=0.05, random_state=0)
+    clf = WCRNNTorchClassifier(WCRNNReservoir(n_units=8), max_epochs=15, lr=0.05, random_state=0)
     clf.fit(X[:90], y[:90])
     assert list(clf.classes_) == ["down", "up"]
     assert clf.score(X[90:], y[90:]) > 0.9
@@ -223,7 +242,10 @@ def test_diverging_training_raises():
     rng = np.random.default_rng(13)
     X = rng.uniform(0, 1, size=(8, 400, 1))
     reg = WCRNNTorchRegressor(
-        **FAST, residual="identity", residual_scale=1.5, activation="identity"
+        **{
+            **FAST,
+            "reservoir": _net(residual="identity", residual_scale=1.5, activation="identity"),
+        }
     )
     with pytest.warns(SupercriticalResidualWarning), pytest.raises(FloatingPointError):
         reg.fit(X, np.zeros(8))
@@ -236,9 +258,11 @@ def test_diverging_training_raises():
 def test_failed_refit_removes_the_previous_fit():
     rng = np.random.default_rng(13)
     X = rng.uniform(0, 1, size=(8, 400, 1))
-    reg = WCRNNTorchRegressor(**FAST, residual="identity", activation="identity")
+    reg = WCRNNTorchRegressor(
+        **{**FAST, "reservoir": _net(residual="identity", activation="identity")}
+    )
     reg.fit(X, np.zeros(8))
-    reg.set_params(residual_scale=1.5)
+    reg.set_params(reservoir__residual_scale=1.5)
     with pytest.warns(SupercriticalResidualWarning), pytest.raises(FloatingPointError):
         reg.fit(X, np.zeros(8))
     with pytest.raises(NotFittedError):
@@ -265,7 +289,10 @@ def test_cuda_training_matches_cpu_closely():
 # does), with one target per row; "memoryless" settings keep the checks' accuracy
 # thresholds in reach within a few epochs.
 _CHECK_PARAMS = dict(
-    n_units=16, residual="none", coupling=1.0, max_epochs=20, lr=0.05, random_state=0
+    reservoir=WCRNNReservoir(n_units=16, residual="none", coupling=1.0),
+    max_epochs=20,
+    lr=0.05,
+    random_state=0,
 )
 _SEQUENCE_REASONS = {
     "check_methods_subset_invariance": (
@@ -285,3 +312,144 @@ _SEQUENCE_REASONS = {
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+# --------------------------------------------------------------------------------------
+# The reservoir as the initial network, truncated BPTT, seeding, failed fits
+# --------------------------------------------------------------------------------------
+
+
+def test_reservoir_parameter_builds_any_core_network():
+    """Sparse W, explicit matrices and data-chosen angles come through the reservoir."""
+    rng = np.random.default_rng(20)
+    X = np.sin(0.3 * np.arange(40))[None, :, None] + 0.05 * rng.normal(size=(30, 40, 1))
+    y = X[:, -5:, 0].mean(axis=1)
+    explicit = 0.1 * rng.normal(size=(6, 6))
+    reservoirs = {
+        "sparse": WCRNNReservoir(n_units=6, density=0.3),
+        "explicit": WCRNNReservoir(n_units=6, recurrent_weights=explicit),
+        "data angles": WCRNNReservoir(n_units=6, residual=RotationalResidual(angles="data")),
+    }
+    for name, reservoir in reservoirs.items():
+        model = WCRNNTorchRegressor(
+            reservoir, max_epochs=1, lr=1e-300, optimizer="sgd", dtype="float64", random_state=0
+        ).fit(X, y)
+        want = clone(reservoir).set_params(random_state=model_seed_reservoir(0)).fit(X)
+        got = model.module_.rnn.to_reservoir()
+        np.testing.assert_allclose(got.run(X), want.run(X), rtol=1e-12, atol=1e-12, err_msg=name)
+    assert reservoirs["sparse"].get_params()["density"] == 0.3  # the given one is not fitted
+    assert not hasattr(reservoirs["sparse"], "network_")
+
+
+def model_seed_reservoir(random_state):
+    """The RandomState the estimators hand an unseeded reservoir (drawn first)."""
+    return np.random.RandomState(random_state)
+
+
+def test_truncated_bptt_splits_a_long_series_and_carries_the_state():
+    t = np.arange(100)
+    X = np.sin(0.2 * t)[:, None]
+    y = np.sin(0.2 * (t + 2))
+    common = dict(reservoir=_net(), max_epochs=2, optimizer="sgd", lr=1e-300, random_state=0)
+    whole = WCRNNTorchRegressor(**common).fit(X, y)
+    split = WCRNNTorchRegressor(**common, bptt_steps=30).fit(X, y)
+    # Split, not truncated: 4 windows (30 + 30 + 30 + 10 steps), one step each, per epoch.
+    assert split.optimizer_.state_dict()["state"] == {}  # plain SGD keeps no state
+    assert _n_steps_taken(split, X, y, bptt_steps=30) == 2 * 4
+    assert _n_steps_taken(whole, X, y, bptt_steps=None) == 2 * 1
+    # With a step size of 1e-300 the weights stay put, so the mean loss over the
+    # windows equals the whole series' loss only if each window starts from the
+    # state the previous one ended in (a zero restart would change every window).
+    np.testing.assert_allclose(split.history_["train_loss"], whole.history_["train_loss"], 1e-6)
+    reset = WCRNNTorchRegressor(**common, bptt_steps=1).fit(X[:1], y[:1])
+    assert reset.n_epochs_ == 2
+
+
+def _n_steps_taken(model, X, y, bptt_steps):
+    """Optimiser steps of a refit with Adam (whose state counts them)."""
+    again = clone(model).set_params(optimizer="adam", bptt_steps=bptt_steps).fit(X, y)
+    states = again.optimizer_.state_dict()["state"]
+    return int(next(iter(states.values()))["step"])
+
+
+def test_truncated_bptt_on_sequences_reads_each_target_once():
+    X, y = make_adding_problem(40, 25, random_state=21)
+    common = dict(reservoir=_net(), max_epochs=1, lr=1e-300, validation_fraction=0, batch_size=16)
+    whole = WCRNNTorchRegressor(**common, optimizer="sgd", random_state=0).fit(X, y)
+    split = WCRNNTorchRegressor(**common, optimizer="sgd", random_state=0, bptt_steps=10)
+    split.fit(X, y)
+    np.testing.assert_allclose(split.history_["train_loss"], whole.history_["train_loss"], 1e-6)
+    # outputs="last": only the window holding the last step has a target, so one
+    # gradient step per batch of 16 (3 batches), as without truncation.
+    adam = WCRNNTorchRegressor(**common, random_state=0, bptt_steps=10).fit(X, y)
+    assert int(next(iter(adam.optimizer_.state_dict()["state"].values()))["step"]) == 3
+    ragged = [seq[:n] for seq, n in zip(X, np.arange(40) % 25 + 1, strict=True)]
+    a = WCRNNTorchRegressor(**common, optimizer="sgd", random_state=0).fit(ragged, y)
+    b = WCRNNTorchRegressor(**common, optimizer="sgd", random_state=0, bptt_steps=4)
+    b.fit(ragged, y)
+    np.testing.assert_allclose(b.history_["train_loss"], a.history_["train_loss"], 1e-6)
+
+
+def test_random_state_none_follows_torch_manual_seed():
+    X, y = make_adding_problem(30, 8, random_state=22)
+    params = {**FAST, "random_state": None, "max_epochs": 2}
+
+    def fit():
+        return WCRNNTorchRegressor(**params).fit(X, y)
+
+    torch.manual_seed(0)
+    a = fit()
+    torch.manual_seed(0)
+    b = fit()
+    torch.manual_seed(1)
+    c = fit()
+    assert a.history_ == b.history_
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    assert c.history_ != a.history_
+
+
+def test_modules_follow_torch_manual_seed():
+    torch.manual_seed(3)
+    a = WCRNN(2, 6)
+    torch.manual_seed(3)
+    b = WCRNN(2, 6)
+    torch.manual_seed(4)
+    c = WCRNN(2, 6)
+    torch.testing.assert_close(a.cell.weight_hh, b.cell.weight_hh, rtol=0, atol=0)
+    assert not torch.equal(a.cell.weight_hh, c.cell.weight_hh)
+    torch.manual_seed(4)
+    np.random.seed(1)  # noqa: NPY002 - NumPy's global generator plays no part
+    e = WCRNN(2, 6, random_state=None)
+    torch.testing.assert_close(c.cell.weight_hh, e.cell.weight_hh, rtol=0, atol=0)
+
+
+def test_non_finite_gradient_names_epoch_and_batch(monkeypatch):
+    rng = np.random.default_rng(23)
+    X = rng.uniform(0, 1, size=(64, 30, 1))
+    y = rng.normal(size=64)
+    reg = WCRNNTorchRegressor(**{**FAST, "clip_grad_norm": None, "lr": 1e30, "max_epochs": 3})
+    with pytest.raises(FloatingPointError, match=r"loss became .* in epoch \d+, batch \d+"):
+        reg.fit(X, y)
+    assert not hasattr(reg, "module_") and not hasattr(reg, "n_features_in_")
+
+    def finite_loss_nan_gradient(output, target):
+        # sqrt'(0) is inf, times the 0 of (0 * output): a finite loss, a NaN gradient.
+        return torch.nn.functional.mse_loss(output, target) + (0 * output).sum().sqrt()
+
+    monkeypatch.setattr(WCRNNTorchRegressor, "_loss", staticmethod(finite_loss_nan_gradient))
+    reg = WCRNNTorchRegressor(**FAST)
+    with pytest.raises(FloatingPointError, match=r"gradient became non-finite .* epoch 1, batch 1"):
+        reg.fit(X, y)
+    assert not hasattr(reg, "module_") and not hasattr(reg, "history_")
+
+
+def test_failed_classifier_fit_leaves_no_fitted_attribute():
+    rng = np.random.default_rng(24)
+    X, y = slopes(20, rng)
+    clf = WCRNNTorchClassifier(**FAST).fit(X, y)
+    assert hasattr(clf, "classes_")
+    with pytest.raises(ValueError):
+        clf.fit(X, y[:-1])
+    assert [name for name in vars(clf) if name.endswith("_") and not name.startswith("_")] == []
+    with pytest.raises(NotFittedError):
+        clf.predict(X)

@@ -71,3 +71,12 @@ def blas_threads_for(work, single_thread_max_work):
     if work > single_thread_max_work or threading.current_thread() is not threading.main_thread():
         return contextlib.nullcontext()
     return single_blas_thread()
+
+
+# The torch backend's fused recurrence (wcrnn_rc.torch): up to this many units its
+# per-step products run inside one numba call (np.dot); above it, a Python loop over
+# steps does them with NumPy's matmul around per-step numba kernels. numba calls the
+# BLAS that SciPy bundles, which was 3.5x slower than NumPy's for (32, 256) @ (256, 256)
+# in float32 (OpenBLAS 0.3.30 vs 0.3.31: 11.9 vs 3.4 ms for 64 products) and even at
+# N = 64; the loop costs about 10 us per step (benchmarks/bench_torch.py --timing).
+FUSED_NUMBA_GEMM_MAX_UNITS = 160

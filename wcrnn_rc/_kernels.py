@@ -641,3 +641,307 @@ def rls_update(rows, targets, weights, inverse_correlation, forgetting):
                 P[i, j] = value
                 P[j, i] = value
     return w, P
+
+
+# --------------------------------------------------------------------------------------
+# BPTT: the fused forward pass (states and the branch slopes it keeps for the backward
+# pass) and the hand-derived backward pass of the torch backend's fused recurrence
+# --------------------------------------------------------------------------------------
+#
+# Layout: padded and time-major, ``(n_steps, batch, n_units)``, sequences sorted by
+# decreasing length, so that at step t the ``batch_sizes[t]`` running sequences are a
+# prefix of the batch (as in ``run_packed``); rows past it stay untouched (zero).
+# The weight gradients ``dW = sum_t dA_t^T H_{t-1}`` (and ``dR`` for a dense residual)
+# are two large GEMMs over all steps, done by the caller from ``grad_drive`` (and
+# ``grad_hidden``) and the states: one product instead of one per step.
+#
+# Two drivers share the step bodies: ``bptt_forward`` / ``bptt_backward`` run every
+# step in one call (products by numba's np.dot), and ``bptt_forward_step`` /
+# ``bptt_backward_step`` run one step's elementwise part, for a caller that does the
+# per-step products itself (NumPy's BLAS can be several times faster than the one
+# numba links, see ``_config.FUSED_NUMBA_GEMM_MAX_UNITS``).
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)
+def _branch_step(pre, res, drive, k, coupling, activation, h, states, slopes):
+    """h = res + eps f(pre + drive) and slopes = eps f'(pre + drive), rows :k.
+
+    One loop per activation (no branch inside), so that LLVM vectorises it.
+    """
+    n_units = h.shape[1]
+    if activation == ACTIVATION_TANH:
+        for b in range(k):
+            for i in range(n_units):
+                value = _tanh(pre[b, i] + drive[b, i])
+                slopes[b, i] = coupling * (1.0 - value * value)
+                h[b, i] = res[b, i] + coupling * value
+    elif activation == ACTIVATION_RELU:
+        for b in range(k):
+            for i in range(n_units):
+                a = pre[b, i] + drive[b, i]
+                slopes[b, i] = coupling if a > 0.0 else 0.0
+                h[b, i] = res[b, i] + coupling * max(a, 0.0)
+    else:
+        for b in range(k):
+            for i in range(n_units):
+                slopes[b, i] = coupling
+                h[b, i] = res[b, i] + coupling * (pre[b, i] + drive[b, i])
+    for b in range(k):
+        for i in range(n_units):
+            states[b, i] = h[b, i]
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL, nogil=True)
+def bptt_forward_step(
+    h,
+    pre,
+    res,
+    drive,
+    k,
+    residual_kind,
+    residual_diag,
+    residual_blocks,
+    coupling,
+    activation,
+    states,
+    slopes,
+):
+    """One forward step from the products: ``pre = W h`` (and ``res = R h`` if dense).
+
+    ``h``, ``pre``, ``res``: (batch, n_units), rows ``:k`` used; ``h`` is updated in
+    place to ``h_t``, ``res`` is overwritten unless the residual is dense (then it
+    holds ``h_{t-1} R^T`` on entry); ``drive``, ``states``, ``slopes``: step t's
+    (batch, n_units) slices of the arrays of ``bptt_forward``.
+    """
+    if residual_kind != RESIDUAL_DENSE:
+        _apply_residual(h, k, residual_kind, residual_diag, residual_blocks, res[:0], res)
+    _branch_step(pre, res, drive, k, coupling, activation, h, states, slopes)
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL, nogil=True)
+def bptt_forward(
+    drive,
+    batch_sizes,
+    h0,
+    recurrent_t,
+    residual_kind,
+    residual_diag,
+    residual_blocks,
+    residual_dense_t,
+    coupling,
+    activation,
+    states,
+    slopes,
+):
+    """Run the recurrence over padded time-major sequences, keeping what BPTT needs.
+
+    Parameters
+    ----------
+    drive : ndarray of shape (n_steps, batch, n_units)
+        ``U x_t + b``, time-major, sequences sorted by decreasing length.
+    batch_sizes : ndarray of shape (n_steps,), dtype int64
+        Number of running sequences at each step, non-increasing.
+    h0 : ndarray of shape (batch, n_units)
+        Initial states.
+    recurrent_t : ndarray of shape (n_units, n_units)
+        ``W.T`` (dense).
+    residual_kind, residual_diag, residual_blocks, residual_dense_t, coupling, \
+activation :
+        As in ``run_packed``.
+    states : ndarray of shape (n_steps, batch, n_units)
+        Output, zero on entry: ``h_t`` of the running rows.
+    slopes : ndarray of shape (n_steps, batch, n_units)
+        Output, zero on entry: ``coupling * f'(a_t)`` of the running rows.
+    """
+    h = h0.copy()
+    pre = np.empty_like(h0)
+    res = np.empty_like(h0)
+    empty_index = np.zeros(0, np.int64)
+    empty_data = np.zeros(0, h0.dtype)
+    for t in range(batch_sizes.shape[0]):
+        k = batch_sizes[t]
+        _recurrent_product(h, k, recurrent_t, empty_index, empty_index, empty_data, pre)
+        if residual_kind == RESIDUAL_DENSE:
+            np.dot(h[:k], residual_dense_t, res[:k])
+        bptt_forward_step(
+            h,
+            pre,
+            res,
+            drive[t],
+            k,
+            residual_kind,
+            residual_diag,
+            residual_blocks,
+            coupling,
+            activation,
+            states[t],
+            slopes[t],
+        )
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL, nogil=True)
+def bptt_backward_step(
+    g,
+    g_prev,
+    grad_states,
+    slopes,
+    h_prev,
+    k,
+    residual_kind,
+    residual_diag,
+    residual_blocks,
+    train_residual,
+    grad_drive,
+    grad_hidden,
+    grad_diag,
+    grad_blocks,
+):
+    """One backward step's elementwise part (step t's slices of ``bptt_backward``'s arrays).
+
+    Adds ``grad_states`` to ``g`` (then ``g_t``), writes ``grad_drive = g_t * slopes``
+    (and ``grad_hidden = g_t`` when it has rows) and, for a structured residual,
+    ``g_prev = rho'(h_prev)^T g_t``, accumulating the residual's gradient. The caller
+    then adds ``grad_drive W`` (and, for a dense residual, ``g_prev = g_t R``).
+    """
+    n_units = g.shape[1]
+    for b in range(k):
+        for i in range(n_units):
+            g[b, i] += grad_states[b, i]
+            grad_drive[b, i] = g[b, i] * slopes[b, i]
+    if grad_hidden.shape[0] > 0:
+        for b in range(k):
+            for i in range(n_units):
+                grad_hidden[b, i] = g[b, i]
+    n_blocks = residual_blocks.shape[0]
+    if residual_kind == RESIDUAL_DIAGONAL:
+        for b in range(k):
+            for i in range(n_units):
+                g_prev[b, i] = residual_diag[i] * g[b, i]
+        if train_residual:
+            for b in range(k):
+                for i in range(n_units):
+                    grad_diag[i] += g[b, i] * h_prev[b, i]
+    elif residual_kind == RESIDUAL_TANH:
+        for b in range(k):
+            for i in range(n_units):
+                th = _tanh(h_prev[b, i])
+                g_prev[b, i] = residual_diag[i] * (1.0 - th * th) * g[b, i]
+                if train_residual:
+                    grad_diag[i] += g[b, i] * th
+    elif residual_kind == RESIDUAL_BLOCKS:
+        for b in range(k):
+            for p in range(n_blocks):
+                g0 = g[b, 2 * p]
+                g1 = g[b, 2 * p + 1]
+                blk = residual_blocks[p]
+                g_prev[b, 2 * p] = blk[0, 0] * g0 + blk[1, 0] * g1
+                g_prev[b, 2 * p + 1] = blk[0, 1] * g0 + blk[1, 1] * g1
+                if train_residual:
+                    x0 = h_prev[b, 2 * p]
+                    x1 = h_prev[b, 2 * p + 1]
+                    grad_blocks[p, 0, 0] += g0 * x0
+                    grad_blocks[p, 0, 1] += g0 * x1
+                    grad_blocks[p, 1, 0] += g1 * x0
+                    grad_blocks[p, 1, 1] += g1 * x1
+            if 2 * n_blocks < n_units:
+                i = n_units - 1
+                g_prev[b, i] = residual_diag[i] * g[b, i]
+                if train_residual:
+                    grad_diag[i] += g[b, i] * h_prev[b, i]
+    elif residual_kind != RESIDUAL_DENSE:  # RESIDUAL_NONE
+        for b in range(k):
+            for i in range(n_units):
+                g_prev[b, i] = 0.0
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL, nogil=True)
+def bptt_backward(
+    grad_states,
+    batch_sizes,
+    h0,
+    states,
+    slopes,
+    recurrent,
+    residual_kind,
+    residual_diag,
+    residual_blocks,
+    residual_dense,
+    train_residual,
+    grad_drive,
+    grad_hidden,
+    grad_diag,
+    grad_blocks,
+):
+    """Backpropagate through time over the output of ``bptt_forward``.
+
+    With ``g_t = dL/dh_t`` (the loss's own gradient plus what flows back from step
+    t + 1), each step gives ``dA_t = g_t * slopes_t`` and
+    ``g_{t-1} = rho'(h_{t-1})^T g_t + dA_t W`` (one GEMM; the residual in its own
+    structure).
+
+    Parameters
+    ----------
+    grad_states : ndarray of shape (n_steps, batch, n_units)
+        ``dL/dh_t`` from the loss, for each step's state.
+    batch_sizes, h0 : ndarrays
+        As given to ``bptt_forward``.
+    states, slopes : ndarrays of shape (n_steps, batch, n_units)
+        Its outputs.
+    recurrent : ndarray of shape (n_units, n_units)
+        W itself (not transposed).
+    residual_kind, residual_diag, residual_blocks : int, ndarrays
+        As in ``bptt_forward``.
+    residual_dense : ndarray of shape (n_units, n_units)
+        R itself (not transposed) for a dense residual.
+    train_residual : bool
+        Whether to accumulate the residual's gradient.
+    grad_drive : ndarray of shape (n_steps, batch, n_units)
+        Output, zero on entry: ``dL/da_t = dL/d(U x_t + b)``.
+    grad_hidden : ndarray of shape (n_steps, batch, n_units) or (0, batch, n_units)
+        Output, zero on entry: ``g_t``, stored when it has rows (for a dense residual's
+        ``dR = sum_t g_t^T H_{t-1}``).
+    grad_diag : ndarray of shape (n_units,), float64
+        Output, zero on entry: gradient of ``residual_diag`` (diagonal, tanh, and the
+        1x1 tail of a block residual).
+    grad_blocks : ndarray of shape (n_units // 2, 2, 2), float64
+        Output, zero on entry: gradient of ``residual_blocks``.
+
+    Returns
+    -------
+    grad_h0 : ndarray of shape (batch, n_units)
+        ``dL/dh_0``.
+    """
+    n_units = h0.shape[1]
+    g = np.zeros_like(h0)
+    g_prev = np.empty_like(h0)
+    w_part = np.empty_like(h0)
+    store_hidden = grad_hidden.shape[0] > 0
+    empty_index = np.zeros(0, np.int64)
+    empty_data = np.zeros(0, h0.dtype)
+    for t in range(batch_sizes.shape[0] - 1, -1, -1):
+        k = batch_sizes[t]
+        bptt_backward_step(
+            g,
+            g_prev,
+            grad_states[t],
+            slopes[t],
+            h0 if t == 0 else states[t - 1],
+            k,
+            residual_kind,
+            residual_diag,
+            residual_blocks,
+            train_residual,
+            grad_drive[t],
+            grad_hidden[t] if store_hidden else grad_hidden[0:0, 0],
+            grad_diag,
+            grad_blocks,
+        )
+        if residual_kind == RESIDUAL_DENSE:
+            np.dot(g[:k], residual_dense, g_prev[:k])
+        _recurrent_product(
+            grad_drive[t], k, recurrent, empty_index, empty_index, empty_data, w_part
+        )
+        for b in range(k):
+            for i in range(n_units):
+                g[b, i] = g_prev[b, i] + w_part[b, i]
+    return g

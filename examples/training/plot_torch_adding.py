@@ -45,7 +45,12 @@ X_train, y_train, X_test, y_test = X[:2000], y[:2000], X[2000:], y[2000:]
 
 network = dict(n_units=32, residual="rotational", residual_scale=1.0, coupling=0.3)
 model = WCRNNTorchRegressor(
-    **network, max_epochs=10, lr=1e-2, batch_size=32, n_iter_no_change=10, random_state=0
+    WCRNNReservoir(**network),
+    max_epochs=10,
+    lr=1e-2,
+    batch_size=32,
+    n_iter_no_change=10,
+    random_state=0,
 ).fit(X_train, y_train)
 bptt_mse = np.mean((model.predict(X_test) - y_test) ** 2)
 

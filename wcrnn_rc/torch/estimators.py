@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context, clone
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
@@ -17,8 +17,7 @@ from torch.nn import functional as F
 
 from .._validation import validate_sequences
 from ..reservoir import WCRNNReservoir
-from ..residuals import RESIDUAL_NAMES, BaseResidual
-from .modules import WCRNN
+from .modules import RECURRENCES, WCRNN
 
 __all__ = ["WCRNNTorchClassifier", "WCRNNTorchRegressor"]
 
@@ -32,7 +31,19 @@ _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _PREDICT_BATCH = 1024  # sequences per forward pass in predict
 
 
-_FITTED_ATTRIBUTES = ("module_", "optimizer_", "history_", "n_epochs_", "best_epoch_", "best_loss_")
+_FITTED_ATTRIBUTES = (
+    "module_",
+    "optimizer_",
+    "history_",
+    "n_epochs_",
+    "best_epoch_",
+    "best_loss_",
+    "n_features_in_",
+    "feature_names_in_",
+    "classes_",
+    "_label_encoder",
+    "_single_output",
+)
 
 
 class _SequenceModel(nn.Module):
@@ -57,6 +68,11 @@ class _SequenceModel(nn.Module):
         states, last = self.rnn(x, lengths=lengths)
         return self.readout(states if per_step else last)
 
+    def window(self, x, lengths, h0, per_step):
+        """Readout of one window from ``h0``, and the window's last states."""
+        states, last = self.rnn(x, h0=h0, lengths=lengths)
+        return self.readout(states if per_step else last), last
+
 
 class _Data:
     """Sequences padded to one tensor, with lengths and (optionally) targets."""
@@ -79,14 +95,7 @@ class _BaseWCRNNTorch(BaseEstimator):
     """Shared parameters, training loop and prediction of the BPTT estimators."""
 
     _parameter_constraints: dict = {
-        "n_units": [Interval(numbers.Integral, 1, None, closed="left")],
-        "residual": [StrOptions(set(RESIDUAL_NAMES)), BaseResidual, "array-like", callable],
-        "residual_scale": [Interval(numbers.Real, None, None, closed="neither")],
-        "coupling": [Interval(numbers.Real, 0, None, closed="left")],
-        "activation": [StrOptions({"tanh", "relu", "identity"})],
-        "recurrent_gain": [Interval(numbers.Real, 0, None, closed="left")],
-        "input_scaling": [Interval(numbers.Real, 0, None, closed="left")],
-        "bias_scaling": [Interval(numbers.Real, 0, None, closed="left")],
+        "reservoir": [WCRNNReservoir, None],
         "train_residual": ["boolean"],
         "outputs": [StrOptions({"last", "sequence"})],
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -94,6 +103,8 @@ class _BaseWCRNNTorch(BaseEstimator):
         "lr": [Interval(numbers.Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(_OPTIMIZERS))],
         "clip_grad_norm": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "bptt_steps": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "recurrence": [StrOptions(set(RECURRENCES))],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="left")],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -105,15 +116,8 @@ class _BaseWCRNNTorch(BaseEstimator):
 
     def __init__(
         self,
-        n_units=64,
+        reservoir=None,
         *,
-        residual="rotational",
-        residual_scale=0.95,
-        coupling=0.1,
-        activation="tanh",
-        recurrent_gain=1.0,
-        input_scaling=1.0,
-        bias_scaling=0.1,
         train_residual=False,
         outputs="last",
         max_epochs=50,
@@ -124,19 +128,14 @@ class _BaseWCRNNTorch(BaseEstimator):
         weight_decay=0.0,
         validation_fraction=0.1,
         n_iter_no_change=10,
+        bptt_steps=None,
+        recurrence="auto",
         dtype="float32",
         device="cpu",
         random_state=None,
         verbose=0,
     ):
-        self.n_units = n_units
-        self.residual = residual
-        self.residual_scale = residual_scale
-        self.coupling = coupling
-        self.activation = activation
-        self.recurrent_gain = recurrent_gain
-        self.input_scaling = input_scaling
-        self.bias_scaling = bias_scaling
+        self.reservoir = reservoir
         self.train_residual = train_residual
         self.outputs = outputs
         self.max_epochs = max_epochs
@@ -147,10 +146,32 @@ class _BaseWCRNNTorch(BaseEstimator):
         self.weight_decay = weight_decay
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.bptt_steps = bptt_steps
+        self.recurrence = recurrence
         self.dtype = dtype
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+
+    def set_params(self, **params):
+        """Set parameters, including nested ``reservoir__*`` ones.
+
+        When ``reservoir`` is None, a nested parameter first puts the default
+        ``WCRNNReservoir()`` in its place, so ``reservoir__coupling`` works out of the box.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters.
+
+        Returns
+        -------
+        self : estimator instance
+        """
+        nested = any(key.startswith("reservoir__") for key in params)
+        if nested and params.get("reservoir", self.reservoir) is None:
+            params["reservoir"] = WCRNNReservoir()
+        return super().set_params(**params)
 
     # ------------------------------------------------------------------ helpers
 
@@ -223,21 +244,31 @@ class _BaseWCRNNTorch(BaseEstimator):
         return order[n_valid:], order[:n_valid]
 
     def _initial_reservoir(self, seqs, rng):
-        return WCRNNReservoir(
-            n_units=self.n_units,
-            residual=self.residual,
-            residual_scale=self.residual_scale,
-            coupling=self.coupling,
-            activation=self.activation,
-            recurrent_gain=self.recurrent_gain,
-            input_scaling=self.input_scaling,
-            bias_scaling=self.bias_scaling,
-            random_state=rng,
-        ).fit(seqs.data)
+        """The reservoir fitted on the training input: the network training starts from.
+
+        Its own ``random_state`` draws it when set; else ``rng`` does, first, so that
+        ``random_state=k`` gives the network of ``WCRNNReservoir(random_state=k)``.
+        """
+        reservoir = clone(self.reservoir if self.reservoir is not None else WCRNNReservoir())
+        if reservoir.random_state is None:
+            reservoir.set_params(random_state=rng)
+        return reservoir.fit(seqs.data)
 
     # ------------------------------------------------------------------ training
 
     def _fit(self, X, y):
+        # Fitted attributes appear only when training succeeds: a failed fit (bad
+        # input, a non-finite loss or gradient) leaves none, not even a previous fit's.
+        for name in _FITTED_ATTRIBUTES:
+            self.__dict__.pop(name, None)
+        try:
+            return self._train(X, y)
+        except BaseException:
+            for name in _FITTED_ATTRIBUTES:
+                self.__dict__.pop(name, None)
+            raise
+
+    def _train(self, X, y):
         seqs = validate_sequences(self, X, reset=True)
         targets = self._check_targets(seqs, y)
         per_step = self._per_step(seqs)
@@ -245,13 +276,20 @@ class _BaseWCRNNTorch(BaseEstimator):
         device = self._torch_device()
         dtype = _DTYPES[self.dtype]
 
-        rng = check_random_state(self.random_state)
-        # WCRNNReservoir draws the network from rng first, so random_state=k gives the
-        # network of WCRNNReservoir(random_state=k); torch's draws come after.
+        random_state = self.random_state
+        if random_state is None:  # follow torch.manual_seed, as the modules do
+            random_state = int(torch.randint(0, np.iinfo(np.int32).max, (1,)))
+        rng = check_random_state(random_state)
+        # The reservoir draws the network from rng first (unless it has a random_state
+        # of its own), so random_state=k gives the network of
+        # WCRNNReservoir(random_state=k); torch's draws come after.
         reservoir = self._initial_reservoir(seqs, rng)
         generator = torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
         rnn = WCRNN.from_reservoir(
-            reservoir, train_residual=self.train_residual, dtype=_DTYPES[self.dtype]
+            reservoir,
+            train_residual=self.train_residual,
+            dtype=_DTYPES[self.dtype],
+            recurrence=self.recurrence,
         )
         module = _SequenceModel(rnn, n_outputs, generator).to(device)
         data = _Data(seqs, dtype)
@@ -260,9 +298,6 @@ class _BaseWCRNNTorch(BaseEstimator):
         optimizer = _OPTIMIZERS[self.optimizer](
             module.parameters(), lr=self.lr, weight_decay=self.weight_decay
         )
-        # Fitted attributes appear only when training succeeds (a NaN loss raises).
-        for name in _FITTED_ATTRIBUTES:
-            self.__dict__.pop(name, None)
         history = {"train_loss": [], "valid_loss": []}
         best_loss, best_state, best_epoch, stale = np.inf, None, 0, 0
 
@@ -278,24 +313,15 @@ class _BaseWCRNNTorch(BaseEstimator):
             module.train()
             order = train_idx[torch.randperm(len(train_idx), generator=generator)]
             total, count = 0.0, 0
-            for start in range(0, len(order), self.batch_size):
+            for batch, start in enumerate(range(0, len(order), self.batch_size)):
                 index = order[start : start + self.batch_size]
-                loss, weight = self._batch_loss(
-                    module, data, index, target_tensor, mask, per_step, device
+                where = f"epoch {epoch + 1}, batch {batch + 1}"
+                loss, weight = self._train_batch(
+                    module, optimizer, data, index, target_tensor, mask, per_step, device, where
                 )
-                optimizer.zero_grad()
-                loss.backward()
-                if self.clip_grad_norm is not None:
-                    nn.utils.clip_grad_norm_(module.parameters(), self.clip_grad_norm)
-                optimizer.step()
-                total += float(loss.detach()) * weight
+                total += loss
                 count += weight
             train_loss = total / count
-            if not np.isfinite(train_loss):
-                raise FloatingPointError(
-                    f"The training loss became {train_loss} in epoch {epoch + 1}; lower lr, "
-                    "residual_scale or coupling, or set clip_grad_norm."
-                )
             history["train_loss"].append(train_loss)
             monitored = train_loss
             if len(valid_idx):
@@ -320,6 +346,73 @@ class _BaseWCRNNTorch(BaseEstimator):
         self.best_epoch_ = best_epoch
         self.best_loss_ = float(best_loss)
         return self
+
+    def _train_batch(
+        self, module, optimizer, data, index, target_tensor, mask, per_step, device, where
+    ):
+        """Train on one batch; return its summed loss and weight (steps or sequences).
+
+        Without ``bptt_steps`` (or when the batch is no longer) this is one gradient
+        step through the whole sequences. Longer sequences are split into windows of
+        ``bptt_steps``, run in order: each window starts from the previous one's last
+        states (carried, detached) and, when it holds targets, takes its own gradient
+        step (truncated BPTT).
+        """
+        x, lengths, n_steps = data.batch(index, device)
+        width = n_steps if self.bptt_steps is None else self.bptt_steps
+        cpu_lengths = lengths.cpu()
+        h = None
+        total, count = 0.0, 0
+        for start in range(0, n_steps, width):
+            stop = min(start + width, n_steps)
+            running = torch.nonzero(cpu_lengths > start).squeeze(1)
+            rows = index[running]
+            window_lengths = (cpu_lengths[running] - start).clamp(max=stop - start)
+            if per_step:
+                step_mask = mask[rows, start:stop].to(device)
+                weight = int(step_mask.sum())
+            else:
+                ends = cpu_lengths[running] <= stop  # read in this window
+                weight = int(ends.sum())
+            h0 = None if h is None else h[running.to(device)]
+            xs = x[running.to(device), start:stop]
+            if weight == 0:  # no target here: carry the state, no graph
+                with torch.no_grad():
+                    _, last = module.window(xs, window_lengths.to(device), h0, per_step)
+            else:
+                out, last = module.window(xs, window_lengths.to(device), h0, per_step)
+                if per_step:
+                    target = target_tensor[rows, start:stop].to(device)
+                    loss = self._loss(out[step_mask], target[step_mask])
+                else:
+                    loss = self._loss(out[ends.to(device)], target_tensor[rows[ends]].to(device))
+                self._step(module, optimizer, loss, where)
+                total += float(loss.detach()) * weight
+                count += weight
+            if stop < n_steps:
+                carried = x.new_zeros(len(index), last.shape[1]) if h is None else h.clone()
+                carried[running.to(device)] = last.detach()
+                h = carried
+        return total, count
+
+    def _step(self, module, optimizer, loss, where):
+        """One optimiser step; a non-finite loss or gradient raises, naming ``where``."""
+        if not torch.isfinite(loss.detach()):
+            raise FloatingPointError(
+                f"The training loss became {float(loss.detach())} in {where}; lower lr, "
+                "residual_scale or coupling, or set clip_grad_norm."
+            )
+        optimizer.zero_grad()
+        loss.backward()
+        params = [p for p in module.parameters() if p.grad is not None]
+        max_norm = np.inf if self.clip_grad_norm is None else self.clip_grad_norm
+        norm = nn.utils.clip_grad_norm_(params, max_norm)
+        if not torch.isfinite(norm):
+            raise FloatingPointError(
+                f"The gradient became non-finite (norm {float(norm)}) in {where}; lower lr, "
+                "residual_scale or coupling, set clip_grad_norm, or shorten bptt_steps."
+            )
+        optimizer.step()
 
     def _batch_loss(self, module, data, index, target_tensor, mask, per_step, device):
         x, lengths, n_steps = data.batch(index, device)
@@ -397,24 +490,14 @@ class _BaseWCRNNTorch(BaseEstimator):
 
 
 _SHARED_PARAMETERS = """
-    n_units : int, default=64
-        Number of units N.
-    residual : str, BaseResidual, ndarray or callable, default="rotational"
-        The residual map, as for :class:`~wcrnn_rc.WCRNNReservoir` (rotation angles
-        ``"data"`` are chosen from the training input).
-    residual_scale : float, default=0.95
-        lambda of the ``"identity"``, ``"orthogonal"``, ``"rotational"`` and
-        ``"tanh"`` residuals.
-    coupling : float, default=0.1
-        Coupling eps (fixed during training).
-    activation : {"tanh", "relu", "identity"}, default="tanh"
-        Activation f.
-    recurrent_gain : float, default=1.0
-        Approximate spectral radius of the initial W.
-    input_scaling : float, default=1.0
-        The initial U is uniform on [-input_scaling, input_scaling].
-    bias_scaling : float, default=0.1
-        The initial b is uniform on [-bias_scaling, bias_scaling].
+    reservoir : WCRNNReservoir, default=None
+        The initial network, as an unfitted :class:`~wcrnn_rc.WCRNNReservoir`
+        (cloned, then fitted on the training input in ``fit``): any network the core
+        builds (every residual family, rotation angles chosen from the data, sparse
+        or explicit ``recurrent_weights``, ``input_weights``, ``bias``). None means
+        ``WCRNNReservoir()``. Its coupling stays fixed during training; W, U and b
+        are trained (a sparse W becomes dense). Nested parameters
+        (``reservoir__coupling``) work in ``set_params`` and ``GridSearchCV``.
     train_residual : bool, default=False
         Whether the residual is trained too (it keeps its structure).
     outputs : {"last", "sequence"}, default="last"
@@ -441,15 +524,28 @@ _SHARED_PARAMETERS = """
     n_iter_no_change : int, default=10
         Training stops after this many epochs without a lower monitored loss
         (validation loss, else training loss); the best weights are restored.
+    bptt_steps : int or None, default=None
+        Truncated BPTT: longer sequences (a long 2-D series above all) are split
+        into windows of this many steps, run in order, each starting from the
+        previous window's last state (carried, detached from the graph) and taking
+        its own gradient step when it holds targets. Memory then grows with
+        ``bptt_steps``, not with the series' length. Nothing is dropped: every step
+        is run and every target is trained on. None backpropagates through whole
+        sequences.
+    recurrence : {"auto", "fused", "reference", "compiled"}, default="auto"
+        How the network runs (:class:`~wcrnn_rc.torch.WCRNN`): "auto" is the fused
+        numba recurrence on the CPU and the step-by-step reference elsewhere.
     dtype : {"float32", "float64"}, default="float32"
         Floating dtype of the network.
     device : str, default="cpu"
         Torch device (``"cpu"``, ``"cuda"``, ``"cuda:1"``...), or ``"auto"`` for
         CUDA when available. Results are deterministic under ``random_state`` on CPU.
     random_state : int, RandomState instance or None, default=None
-        Controls the initial network (drawn exactly as
-        ``WCRNNReservoir(random_state=...)`` draws it), the readout's
-        initialisation, the validation split and the batch order.
+        Controls the initial network when ``reservoir`` has no ``random_state`` of
+        its own (drawn exactly as ``WCRNNReservoir(random_state=...)`` draws it),
+        the readout's initialisation, the validation split and the batch order.
+        None draws a seed from torch's global generator, so ``torch.manual_seed``
+        makes the fit reproducible.
     verbose : int, default=0
         Show a progress bar over epochs (tqdm) when positive."""
 
@@ -478,9 +574,9 @@ _SHARED_ATTRIBUTES = """
 class WCRNNTorchRegressor(RegressorMixin, _BaseWCRNNTorch):
     __doc__ = f"""A WCRNN with a linear readout, trained end to end by BPTT (MSE loss).
 
-    The network starts as :class:`~wcrnn_rc.WCRNNReservoir` draws it; then W, U, b,
-    the readout and (with ``train_residual``) the residual are trained with
-    mini-batch gradient descent through time. Input shapes are those of the core: a
+    The network starts as the ``reservoir`` (a :class:`~wcrnn_rc.WCRNNReservoir`)
+    draws it; then W, U, b, the readout and (with ``train_residual``) the residual
+    are trained with mini-batch gradient descent through time. Input shapes are those of the core: a
     3-D array (n_sequences, n_steps, n_features) or a list of (n_steps_i,
     n_features) arrays of any lengths (padded, each read at its own last step), or a
     2-D array, one series with one target per step.
@@ -503,7 +599,10 @@ class WCRNNTorchRegressor(RegressorMixin, _BaseWCRNNTorch):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.uniform(0, 1, size=(200, 10, 1))
     >>> y = X[:, :, 0].sum(axis=1)                     # sum of the sequence
-    >>> model = WCRNNTorchRegressor(n_units=16, max_epochs=30, lr=0.05, random_state=0)
+    >>> from wcrnn_rc import WCRNNReservoir
+    >>> model = WCRNNTorchRegressor(
+    ...     WCRNNReservoir(n_units=16), max_epochs=30, lr=0.05, random_state=0
+    ... )
     >>> model.fit(X[:150], y[:150]).score(X[150:], y[150:]) > 0.9
     True
     """
@@ -607,9 +706,9 @@ class WCRNNTorchRegressor(RegressorMixin, _BaseWCRNNTorch):
 class WCRNNTorchClassifier(ClassifierMixin, _BaseWCRNNTorch):
     __doc__ = f"""A WCRNN with a linear readout, trained end to end by BPTT (cross-entropy).
 
-    The network starts as :class:`~wcrnn_rc.WCRNNReservoir` draws it; then W, U, b,
-    the readout and (with ``train_residual``) the residual are trained with
-    mini-batch gradient descent through time. Sequences (3-D X or a list of any
+    The network starts as the ``reservoir`` (a :class:`~wcrnn_rc.WCRNNReservoir`)
+    draws it; then W, U, b, the readout and (with ``train_residual``) the residual
+    are trained with mini-batch gradient descent through time. Sequences (3-D X or a list of any
     lengths) get one label each (``outputs="last"``) or one per step
     (``outputs="sequence"``); a 2-D X is one series with one label per step.
 
@@ -635,7 +734,10 @@ class WCRNNTorchClassifier(ClassifierMixin, _BaseWCRNNTorch):
     >>> X = slopes[:, None, None] * np.linspace(0, 1, 15)[None, :, None]
     >>> X = X + 0.1 * rng.normal(size=X.shape)
     >>> y = np.where(slopes > 0, "up", "down")
-    >>> clf = WCRNNTorchClassifier(n_units=8, max_epochs=10, lr=0.05, random_state=0)
+    >>> from wcrnn_rc import WCRNNReservoir
+    >>> clf = WCRNNTorchClassifier(
+    ...     WCRNNReservoir(n_units=8), max_epochs=10, lr=0.05, random_state=0
+    ... )
     >>> clf.fit(X[:60], y[:60]).score(X[60:], y[60:])
     1.0
     """

@@ -21,8 +21,13 @@ from torch.nn import functional as F
 from .. import _constants
 from ..reservoir import WCRNNReservoir
 from ..residuals import NoResidual, RotationalResidual, TanhResidual
+from ._fused import fused_forward
 
 __all__ = ["WCRNN", "WCRNNCell"]
+
+# How WCRNN.forward runs the recurrence (see its docstring).
+RECURRENCES = ("auto", "fused", "reference", "compiled")
+_FUSED_DTYPES = (torch.float32, torch.float64)
 
 _ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "identity": lambda a: a}
 _RESIDUAL_KINDS = {
@@ -44,6 +49,9 @@ def _reservoir_for(input_size, hidden_size, params):
                 "does not see: fit a WCRNNReservoir on your data and use "
                 "from_reservoir(reservoir)."
             )
+    if params.get("random_state") is None:
+        # Follow torch.manual_seed (as torch's own modules do), not NumPy's global RNG.
+        params = {**params, "random_state": int(torch.randint(0, 2**31 - 1, (1,)))}
     reservoir = WCRNNReservoir(n_units=hidden_size, **params)
     return reservoir.fit(np.zeros((1, input_size)))
 
@@ -84,7 +92,9 @@ class WCRNNCell(nn.Module):
     train_residual : bool, default=False
         Whether the residual is trained with the other weights.
     random_state : int, RandomState instance or None, default=None
-        Controls the draw, exactly as ``WCRNNReservoir(random_state=...)``.
+        Controls the draw, exactly as ``WCRNNReservoir(random_state=...)``. None
+        draws a seed from torch's global generator, so that ``torch.manual_seed``
+        makes the module reproducible.
     device : torch.device or str, default=None
         Device of the weights.
     dtype : torch.dtype, default=None
@@ -421,11 +431,25 @@ def _as_rotation(blocks, tail, tol):
 class WCRNN(nn.Module):
     """A WCRNN layer over whole sequences (batch-first), like ``torch.nn.RNN``.
 
-    Runs :class:`WCRNNCell` over time. The input projection ``U x_t + b`` of all
-    steps is one matrix product; each step then costs one ``(batch, N) @ (N, N)``
-    product plus the residual. Sequences of different lengths are padded, with
-    their ``lengths`` given: the last state of each is read at its own last step,
-    and the padded steps of ``states`` are zero.
+    Runs :class:`WCRNNCell` over time. Sequences of different lengths are padded,
+    with their ``lengths`` given: the last state of each is read at its own last
+    step, and the padded steps of ``states`` are zero.
+
+    Three ways to run the recurrence give the same states and gradients
+    (``recurrence=``):
+
+    - ``"fused"`` (CPU, float32/float64): the whole batch of sequences in one
+      compiled numba call, and BPTT in another (a ``torch.autograd.Function`` with a
+      hand-derived backward pass). Autograd then sees a few operations per batch,
+      not several per step.
+    - ``"reference"``: a Python loop over time of :meth:`WCRNNCell.step`, autograd
+      through every step (any device, any dtype).
+    - ``"compiled"``: the same loop with the step compiled by ``torch.compile``
+      (its elementwise work fused into a few kernels); the path meant for GPUs,
+      where the fused kernels do not run (untested on a GPU so far). Compiling takes
+      seconds on the first call of each input shape.
+    - ``"auto"`` (default): ``"fused"`` for CPU tensors of float32/float64, else
+      ``"reference"``.
 
     Parameters
     ----------
@@ -433,6 +457,8 @@ class WCRNN(nn.Module):
         Number of input features d.
     hidden_size : int
         Number of units N.
+    recurrence : {"auto", "fused", "reference", "compiled"}, default="auto"
+        How the recurrence runs (above); may be changed on the module at any time.
     **params
         Keyword parameters of :class:`WCRNNCell` (``residual``, ``residual_scale``,
         ``coupling``, ``activation``, ``recurrent_gain``, ``input_scaling``,
@@ -443,6 +469,8 @@ class WCRNN(nn.Module):
     ----------
     cell : WCRNNCell
         The step, holding all weights.
+    recurrence : str
+        As the parameter.
 
     Examples
     --------
@@ -454,12 +482,15 @@ class WCRNN(nn.Module):
     (torch.Size([4, 30, 16]), torch.Size([4, 16]))
     """
 
-    def __init__(self, input_size, hidden_size, **params):
+    def __init__(self, input_size, hidden_size, *, recurrence="auto", **params):
         super().__init__()
         self.cell = WCRNNCell(input_size, hidden_size, **params)
+        self.recurrence = recurrence
 
     @classmethod
-    def from_reservoir(cls, reservoir, *, train_residual=False, device=None, dtype=None):
+    def from_reservoir(
+        cls, reservoir, *, train_residual=False, device=None, dtype=None, recurrence="auto"
+    ):
         """A layer with the weights of a fitted :class:`~wcrnn_rc.WCRNNReservoir`.
 
         Parameters
@@ -472,6 +503,8 @@ class WCRNN(nn.Module):
             Device of the weights.
         dtype : torch.dtype, default=None
             Dtype of the weights; None means ``torch.get_default_dtype()``.
+        recurrence : {"auto", "fused", "reference", "compiled"}, default="auto"
+            How the recurrence runs (see the class docstring).
 
         Returns
         -------
@@ -495,7 +528,24 @@ class WCRNN(nn.Module):
         rnn.cell = WCRNNCell.from_reservoir(
             reservoir, train_residual=train_residual, device=device, dtype=dtype
         )
+        rnn.recurrence = recurrence
         return rnn
+
+    @property
+    def recurrence(self):
+        """str: how the recurrence runs: "auto", "fused", "reference" or "compiled"."""
+        return self._recurrence
+
+    @recurrence.setter
+    def recurrence(self, value):
+        if value not in RECURRENCES:
+            raise ValueError(f"recurrence must be one of {RECURRENCES}; got {value!r}.")
+        self._recurrence = value
+
+    def __getstate__(self):
+        state = super().__getstate__().copy()
+        state.pop("_compiled_step", None)  # a compiled function does not pickle
+        return state
 
     def to_reservoir(self):
         """Export the current weights as a fitted :class:`~wcrnn_rc.WCRNNReservoir`.
@@ -523,6 +573,35 @@ class WCRNN(nn.Module):
     def hidden_size(self):
         """int: number of units N."""
         return self.cell.hidden_size
+
+    def resolved_recurrence(self, x):
+        """The path ``forward`` takes for input ``x``: ``recurrence`` with "auto" resolved.
+
+        Parameters
+        ----------
+        x : Tensor
+            The input (its device and dtype decide).
+
+        Returns
+        -------
+        recurrence : {"fused", "reference", "compiled"}
+
+        Examples
+        --------
+        >>> import torch
+        >>> from wcrnn_rc.torch import WCRNN
+        >>> WCRNN(1, 4, random_state=0).resolved_recurrence(torch.zeros(2, 3, 1))
+        'fused'
+        """
+        fusable = x.device.type == "cpu" and x.dtype in _FUSED_DTYPES
+        if self.recurrence == "auto":
+            return "fused" if fusable else "reference"
+        if self.recurrence == "fused" and not fusable:
+            raise ValueError(
+                "recurrence='fused' runs on CPU tensors of float32 or float64; got a "
+                f"{x.dtype} tensor on {x.device}. Use 'compiled' or 'reference' there."
+            )
+        return self.recurrence
 
     def forward(self, x, h0=None, lengths=None):
         """Run the network over a batch of sequences.
@@ -556,24 +635,39 @@ class WCRNN(nn.Module):
         if n_steps == 0:
             raise ValueError("WCRNN needs sequences of at least one step.")
         h = self._initial_state(h0, batch, x)
+        if lengths is not None:
+            lengths = torch.as_tensor(lengths, device=x.device).long()
+            if lengths.shape != (batch,) or lengths.min() < 1 or lengths.max() > n_steps:
+                raise ValueError(
+                    f"lengths must hold one length in 1..{n_steps} per sequence; got "
+                    f"{lengths.tolist()}."
+                )
+        recurrence = self.resolved_recurrence(x)
+        if recurrence == "fused":
+            return fused_forward(self.cell, x, h, None if lengths is None else lengths.cpu())
+        step = self.cell.step if recurrence == "reference" else self._compiled()
         drive = F.linear(x, self.cell.weight_ih, self.cell.bias)
         states = []
         for t in range(n_steps):
-            h = self.cell.step(drive[:, t], h)
+            h = step(drive[:, t], h)
             states.append(h)
         states = torch.stack(states, dim=1)
         if lengths is None:
             return states, h
-        lengths = torch.as_tensor(lengths, device=x.device).long()
-        if lengths.shape != (batch,) or lengths.min() < 1 or lengths.max() > n_steps:
-            raise ValueError(
-                f"lengths must hold one length in 1..{n_steps} per sequence; got "
-                f"{lengths.tolist()}."
-            )
         rows = torch.arange(batch, device=x.device)
         last = states[rows, lengths - 1]
         mask = torch.arange(n_steps, device=x.device)[None, :] < lengths[:, None]
         return states * mask.unsqueeze(-1).to(states.dtype), last
+
+    def _compiled(self):
+        compiled = self.__dict__.get("_compiled_step")
+        if compiled is None:
+            # Inductor fuses the step's elementwise work into a few kernels. Not
+            # mode="reduce-overhead" (CUDA graphs): the loop keeps every step's output,
+            # which CUDA-graph trees overwrite on the next replay.
+            compiled = torch.compile(self.cell.step, dynamic=False)
+            self.__dict__["_compiled_step"] = compiled
+        return compiled
 
     def _initial_state(self, h0, batch, x):
         n = self.hidden_size
