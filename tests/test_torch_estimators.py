@@ -7,7 +7,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-torch = pytest.importorskip("torch")  # the torch extra is part of the test extra
+torch = pytest.importorskip("torch")  # the torch extra; the core test install skips these
 
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 from sklearn.utils._param_validation import InvalidParameterError  # noqa: E402

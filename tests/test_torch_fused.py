@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")  # the torch extra is part of the test extra
+torch = pytest.importorskip("torch")  # the torch extra; the core test install skips these
 
 from wcrnn_rc import WCRNNReservoir, _config, _constants  # noqa: E402
 from wcrnn_rc.residuals import RotationalResidual  # noqa: E402

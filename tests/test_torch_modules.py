@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")  # the torch extra is part of the test extra
+torch = pytest.importorskip("torch")  # the torch extra; the core test install skips these
 
 from naive import rotation_matrix  # noqa: E402
 

@@ -61,6 +61,22 @@ def ridge_from_state_windows(windows, ridge):
     return stats.solve(ridge)
 
 
+def with_nested_defaults(estimator, params, defaults):
+    """``params`` with a default put in for each None sub-estimator that they set.
+
+    ``defaults`` maps a parameter name (``"reservoir"``) to a factory. Where
+    ``params`` set a nested ``reservoir__*`` parameter while ``reservoir`` is None
+    (in ``params`` or on ``estimator``), ``params["reservoir"]`` becomes a fresh
+    default, so that ``set_params(reservoir__coupling=0.1)`` works out of the box.
+    """
+    params = dict(params)
+    for name, default in defaults.items():
+        nested = any(key.startswith(name + "__") for key in params)
+        if nested and params.get(name, getattr(estimator, name)) is None:
+            params[name] = default()
+    return params
+
+
 class _WCRNNEstimator(BaseEstimator):
     """Shared fit/predict logic: reservoir features, then a cloned readout."""
 
@@ -92,12 +108,8 @@ class _WCRNNEstimator(BaseEstimator):
         -------
         self : estimator instance
         """
-        defaults = (("reservoir", self._default_reservoir), ("readout", self._default_readout))
-        for name, default in defaults:
-            nested = any(key.startswith(name + "__") for key in params)
-            if nested and params.get(name, getattr(self, name)) is None:
-                params[name] = default()
-        return super().set_params(**params)
+        defaults = {"reservoir": self._default_reservoir, "readout": self._default_readout}
+        return super().set_params(**with_nested_defaults(self, params, defaults))
 
     def _check_targets(self, seqs, y):
         if y is None:

@@ -38,7 +38,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from ._network import Network
 from ._validation import Sequences
 from .analysis import lyapunov_spectrum
-from .estimators import ridge_from_state_windows
+from .estimators import ridge_from_state_windows, with_nested_defaults
 from .readouts import RidgeStatistics
 from .reservoir import WCRNNReservoir
 
@@ -274,11 +274,8 @@ class WCRNNForecaster(BaseEstimator):
         -------
         self : estimator instance
         """
-        for name, default in (("reservoir", WCRNNReservoir), ("readout", Ridge)):
-            nested = any(key.startswith(name + "__") for key in params)
-            if nested and params.get(name, getattr(self, name)) is None:
-                params[name] = default()
-        return super().set_params(**params)
+        defaults = {"reservoir": WCRNNReservoir, "readout": Ridge}
+        return super().set_params(**with_nested_defaults(self, params, defaults))
 
     # ---------------------------------------------------------------- input checks
 
