@@ -293,14 +293,14 @@ def bench_task(name, data, setting, lam, dt, n_forecast):
         result["ours_tuned"].append(valid_times(truth, forecast, scale, lam, dt))
         steps02["ours_tuned"].append(steps_below(truth, forecast, scale, 0.2))
         for peer, params in best.items():
+            if isinstance(result[peer], dict):  # failed on an earlier seed
+                continue
             forecast_of, ours_kw = PEERS[peer]
             try:
                 peer_forecast = forecast_of(params, seed, train, n_forecast)
             except Exception as exc:
                 result[peer] = failed(f"failed on seed {seed}: {failure_reason(exc)}")
                 print(peer, result[peer])
-                continue
-            if isinstance(result[peer], dict):  # failed on an earlier seed
                 continue
             mine = ours_on_leaky(params, seed, train, n_forecast, **ours_kw)
             for key, values in ((peer, peer_forecast), (f"ours_on_{peer}", mine)):
@@ -407,14 +407,14 @@ def bench_equivalent():
     gives the same forecast as one on h with alpha.
     """
     print("\n== Lorenz-63: reservoirpy on the leaky ESN equal to the tuned setting")
-    from reservoirpy.nodes import Reservoir
-    from reservoirpy.nodes import Ridge as RpyRidge
-
     params = LORENZ["reservoir"]
     lr = 1 - params["residual_scale"]
     k = params["coupling"] / lr
     result = {"lr": lr, "w_factor": k, "ridge": LORENZ["alpha"] / k**2, "reservoirpy": []}
     try:
+        from reservoirpy.nodes import Reservoir
+        from reservoirpy.nodes import Ridge as RpyRidge
+
         for seed in SEEDS:
             train, test = lorenz_data(seed)
             truth = test[:N_FORECAST]
