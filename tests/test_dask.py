@@ -92,7 +92,7 @@ def test_run_gives_the_state_trajectories_as_a_3d_dask_array(fitted):
 
 
 def test_estimator_outputs_on_the_synchronous_scheduler(fitted):
-    X, _ = _data()
+    X, y = _data()
     Xd = da.from_array(X, chunks=(20, -1, -1))
     with dask.config.set(scheduler="sync"):
         for name, method in [
@@ -108,6 +108,10 @@ def test_estimator_outputs_on_the_synchronous_scheduler(fitted):
             assert lazy.shape == expected.shape, (name, method)
             assert lazy.dtype == expected.dtype, (name, method)
             _close(lazy.compute(), expected, np.float64)
+        # score goes through predict, and the mixins' metrics compute its dask array.
+        np.testing.assert_allclose(
+            fitted["regressor"].score(Xd, y), fitted["regressor"].score(X, y), rtol=1e-9
+        )
         for name in ("classifier", "logistic"):
             lazy = fitted[name].predict(Xd)
             assert lazy.dtype == fitted[name].classes_.dtype
