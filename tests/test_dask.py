@@ -227,6 +227,18 @@ def test_bad_input_fails_when_the_graph_is_built(fitted):
         WCRNNReservoir().transform(da.zeros((4, 5, 1), chunks=(2, -1, -1)))
 
 
+def test_fit_on_a_dask_array_says_to_fit_on_a_part_in_memory():
+    X, y = _data()
+    Xd = da.from_array(X, chunks=(30, -1, -1))
+    for estimator, args in [
+        (WCRNNReservoir(n_units=N_UNITS), ()),
+        (WCRNNRegressor(), (y,)),
+        (WCRNNClassifier(), (y > 0,)),
+    ]:
+        with pytest.raises(TypeError, match=r"not on a dask array.*X\[:1000\]\.compute\(\)"):
+            estimator.fit(Xd, *args)
+
+
 class _LockedRidge(Ridge):
     """A readout that keeps a lock after fit, which cannot pickle."""
 

@@ -8,16 +8,16 @@ whatever dask scheduler is active (threads, ``scheduler="sync"``, processes or a
 through the estimator's own in-memory method, so the result equals the in-memory one.
 
 Dask is an optional extra: this module imports it only when a dask array comes in
-(:func:`is_dask_array` reads the object's type without importing dask), so importing
-wcrnn_rc never imports it. It depends on nothing else in wcrnn_rc except
-``_validation.warn_external``; the estimators call it, not the other way round.
+(``_validation.is_dask_array`` reads the object's type without importing dask), so
+importing wcrnn_rc never imports it. It depends on nothing in wcrnn_rc but
+``_validation``; the estimators call it, not the other way round.
 """
 
 import warnings
 
 import numpy as np
 
-from ._validation import warn_external
+from ._validation import is_dask_array, warn_external
 
 __all__ = ["is_dask_array", "map_sequences"]
 
@@ -26,22 +26,6 @@ _INSTALL = (
     "which also installs dask.distributed)"
 )
 _FEATURE_NAMES_WARNING = "X does not have valid feature names"
-
-
-def is_dask_array(X):
-    """Whether ``X`` is a dask array, decided without importing dask.
-
-    Parameters
-    ----------
-    X : object
-        Any input.
-
-    Returns
-    -------
-    bool
-        True for a ``dask.array.Array`` (or a subclass defined in dask).
-    """
-    return type(X).__module__.split(".")[0] == "dask" and hasattr(X, "__dask_graph__")
 
 
 def _import_dask():
