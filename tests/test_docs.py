@@ -190,7 +190,7 @@ def test_guide_python_blocks_run(path):
     ):
         pytest.importorskip("torch")  # the torch extra
     if any(re.search(r"^(>>> )?(import|from) (dask|distributed)\b", b, re.M) for _, b in blocks):
-        pytest.importorskip("dask.array")  # the distributed extra
+        pytest.importorskip("dask.array", reason="the page needs the distributed extra")
     namespace = {"__name__": f"docs_{path.stem}"}
     flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
     parser = doctest.DocTestParser()

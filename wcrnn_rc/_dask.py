@@ -94,8 +94,10 @@ def _describe_chunks(chunks):
         sizes = tuple(sizes)
         if len(sizes) == 1:
             parts.append(str(sizes[0]))
-        elif len(set(sizes[:-1])) == 1 and sizes[-1] <= sizes[0]:
+        elif len(set(sizes)) == 1:
             parts.append(f"{len(sizes)} x {sizes[0]}")
+        elif len(set(sizes[:-1])) == 1 and sizes[-1] < sizes[0]:
+            parts.append(f"{len(sizes)} blocks of up to {sizes[0]}")
         else:
             parts.append(f"{len(sizes)} blocks")
     return "(" + ", ".join(parts) + ")"
