@@ -189,6 +189,8 @@ def test_guide_python_blocks_run(path):
         re.search(r"^(>>> )?(import|from) (torch|wcrnn_rc\.torch)\b", b, re.M) for _, b in blocks
     ):
         pytest.importorskip("torch")  # the torch extra
+    if any(re.search(r"^(>>> )?(import|from) (dask|distributed)\b", b, re.M) for _, b in blocks):
+        pytest.importorskip("dask.array", reason="the page needs the distributed extra")
     namespace = {"__name__": f"docs_{path.stem}"}
     flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
     parser = doctest.DocTestParser()

@@ -38,6 +38,11 @@ def warn_external(message, category):
     warnings.warn(message, category, stacklevel=level + 1)
 
 
+def is_dask_array(X):
+    """Whether ``X`` is a dask array, decided without importing dask."""
+    return type(X).__module__.split(".")[0] == "dask" and hasattr(X, "__dask_graph__")
+
+
 @dataclass(frozen=True)
 class Sequences:
     """Validated input.
@@ -100,6 +105,16 @@ def validate_sequences(estimator, X, *, reset):
     -------
     sequences : Sequences
     """
+    if is_dask_array(X):
+        # transform, run and predict take dask arrays (wcrnn_rc._dask) before this.
+        raise TypeError(
+            f"{type(estimator).__name__} is fitted on data in memory (a NumPy array or a "
+            "list of sequences), not on a dask array. Fit on a part that fits in memory, "
+            "e.g. fit(X[:1000].compute(), ...); the reservoir's transform and the "
+            "regressor's and classifier's predict then take the whole dask array. For a "
+            "readout trained block by block, see the user guide's page 'Datasets larger "
+            "than memory (dask)'."
+        )
     if isinstance(X, np.ndarray) and X.ndim == 3:
         if X.shape[0] == 0 or X.shape[1] == 0:
             raise ValueError(

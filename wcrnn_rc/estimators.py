@@ -10,6 +10,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
+from ._dask import is_dask_array, map_sequences
 from ._validation import validate_sequences, warn_external
 from .readouts import RidgeStatistics
 from .reservoir import WCRNNReservoir
@@ -214,6 +215,8 @@ class _WCRNNEstimator(BaseEstimator):
         y_pred : ndarray of shape (n_steps,) or (n_sequences,), or with a trailing \
                 n_targets axis for multi-output targets
         """
+        if is_dask_array(X):  # chunk by chunk on dask's scheduler (wcrnn_rc._dask)
+            return map_sequences(self, "predict", X, initial_state=initial_state)
         features = self._readout_input(X, initial_state)
         return self.readout_.predict(features)
 
@@ -611,6 +614,8 @@ memory_curve_ :
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
+        if is_dask_array(X):  # chunk by chunk on dask's scheduler (wcrnn_rc._dask)
+            return map_sequences(self, "decision_function", X)
         features = self._readout_input(X)
         return self.readout_.decision_function(features)
 
@@ -628,5 +633,7 @@ memory_curve_ :
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
+        if is_dask_array(X):  # chunk by chunk on dask's scheduler (wcrnn_rc._dask)
+            return map_sequences(self, "predict_proba", X)
         features = self._readout_input(X)
         return self.readout_.predict_proba(features)

@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._constants import ACTIVATIONS
+from ._dask import is_dask_array, map_sequences
 from ._network import (
     MODEL_SPACE_TARGETS,
     SEQUENCE_FEATURES,
@@ -818,8 +819,11 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         X_new : ndarray of shape (n_steps, n_units) or (n_sequences, n_features_out)
             States for one series; for sequences, the features set by
             ``sequence_features`` (and ``bidirectional``), as named by
-            ``get_feature_names_out``.
+            ``get_feature_names_out``. A dask array of sequences gives a dask array,
+            computed block by block (see the user guide's page on dask).
         """
+        if is_dask_array(X):  # chunk by chunk on dask's scheduler (wcrnn_rc._dask)
+            return map_sequences(self, "transform", X, initial_state=initial_state)
         network = self.network_
         seqs = validate_sequences(self, X, reset=False)
         self._output_kinds[threading.get_ident()] = (
@@ -847,7 +851,7 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         states : ndarray of shape (n_steps, n_units) or (n_sequences, n_steps, \
                 n_units), or list of ndarray of shape (n_steps_i, n_units)
             Matches the input: a 2-D array for a series, a 3-D array for a 3-D
-            batch, a list for a list.
+            batch, a list for a list; a dask array for a dask array of sequences.
 
         Examples
         --------
@@ -860,6 +864,8 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         >>> [s.shape for s in res.run([X[0], X[0, :3]])]
         [(10, 8), (3, 8)]
         """
+        if is_dask_array(X):  # chunk by chunk on dask's scheduler (wcrnn_rc._dask)
+            return map_sequences(self, "run", X, initial_state=initial_state)
         network = self.network_
         seqs = validate_sequences(self, X, reset=False)
         states, _, _ = network.run(seqs, store_states=True, initial_state=initial_state)
