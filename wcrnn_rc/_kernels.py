@@ -234,12 +234,12 @@ def run_packed(
     -------
     last : ndarray of shape (n_sequences, n_units)
         The state of each sequence after its last step.
-    total : ndarray of shape (n_sequences, n_units)
-        The sum of each sequence's states over its steps.
+    total : ndarray of shape (n_sequences, n_units), float64
+        The sum of each sequence's states over its steps, accumulated in float64.
     """
     n_seq, n_units = h0.shape
     h = h0.copy()
-    total = np.zeros_like(h0)
+    total = np.zeros(h0.shape, np.float64)  # float64 whatever the state dtype (long runs)
     store_states = states.shape[0] > 0
     pre = np.empty_like(h0)
     res = np.empty_like(h0)
@@ -489,7 +489,8 @@ residual_kind, residual_diag, residual_blocks, residual_dense_t, coupling, activ
     step0 : int
         Index of the window's first step in the whole run.
     total : ndarray of shape (n_sequences, n_units)
-        Sum of the states over time.
+        Sum of the states over time (float64 from the caller, whatever the state
+        dtype, as are ``positives``, ``gram`` and ``cross``).
     maximum : ndarray of shape (n_sequences, n_units) or (0, n_units)
         Running maximum of each unit (start at -inf).
     positives : ndarray of shape (n_sequences, n_units) or (0, n_units)

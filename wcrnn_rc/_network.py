@@ -293,10 +293,10 @@ class Network:
         Yields ``(rows, states, last, total)`` per window of steps: ``rows`` is the
         slice of packed rows the window covers, ``states`` their packed states,
         ``last`` the state of every sequence after the window (packed order) and
-        ``total`` the window's sum of states per sequence. States go into ``out[rows]``
-        when ``out`` (all packed rows) is given, else into one window buffer reused
-        for every window when ``store_states``, else nowhere (``states`` is empty).
-        Only one window's input is held at a time.
+        ``total`` the window's sum of states per sequence (float64). States go into
+        ``out[rows]`` when ``out`` (all packed rows) is given, else into one window
+        buffer reused for every window when ``store_states``, else nowhere
+        (``states`` is empty). Only one window's input is held at a time.
 
         Parameters
         ----------
@@ -325,14 +325,8 @@ class Network:
         fused = input_t.shape[0] <= _config.MAX_FUSED_FEATURES
         h = self.initial_states(initial_state, len(seqs), dtype)[packing.order]
 
-        step_rows = np.concatenate([[0], np.cumsum(packing.batch_sizes)])
-        max_rows = max(1, _config.WINDOW_ELEMENTS // n_units)
         buffer = np.empty((0, n_units), dtype)  # grown once, reused by every window
-        t0, n_steps = 0, len(packing.batch_sizes)
-        while t0 < n_steps:
-            t1 = np.searchsorted(step_rows, step_rows[t0] + max_rows, side="right") - 1
-            t1 = min(max(t1, t0 + 1), n_steps)
-            rows = slice(step_rows[t0], step_rows[t1])
+        for _, t1, rows, batch_sizes in window_steps(packing, n_units):
             n_rows = rows.stop - rows.start
             if out is not None:
                 states = out[rows]
@@ -350,7 +344,7 @@ class Network:
                 np.ascontiguousarray(inputs),
                 kernel_input_t,
                 bias,
-                packing.batch_sizes[t0:t1],
+                batch_sizes,
                 h,
                 *operands,
                 self.coupling,
@@ -368,10 +362,12 @@ class Network:
                     "scaling, or use dtype float64."
                 )
             yield rows, states, h, total
-            t0 = t1
 
     def run(self, seqs, *, store_states, initial_state=None):
-        """Run all sequences; return ``(states list or None, last, total)`` in input order."""
+        """Run all sequences; return ``(states list or None, last, total)`` in input order.
+
+        ``total`` (the sum of each sequence's states) is float64 whatever the dtype.
+        """
         n_rows = int(seqs.lengths.sum())
         packed_states = np.empty((n_rows, self.n_units), seqs.dtype) if store_states else None
         packing = make_packing(seqs.lengths)
@@ -395,6 +391,30 @@ class Network:
             Sequences("series", [X], X.dtype), store_states=True, initial_state=initial_state
         )
         return states[0]
+
+
+def window_steps(packing, n_units):
+    """The windows of a run: ``(t0, t1, rows, batch_sizes)`` for steps ``t0:t1``.
+
+    Each window covers at most ``_config.WINDOW_ELEMENTS // n_units`` packed rows
+    (and at least one step); ``rows`` is its slice of packed rows and
+    ``batch_sizes`` its steps' batch sizes, C-contiguous for the kernels. One
+    sequence needs no O(n_steps) index array: its row t is step t.
+    """
+    max_rows = max(1, _config.WINDOW_ELEMENTS // n_units)
+    n_steps = len(packing.batch_sizes)
+    if len(packing.order) == 1:
+        for t0 in range(0, n_steps, max_rows):
+            t1 = min(t0 + max_rows, n_steps)
+            yield t0, t1, slice(t0, t1), np.ones(t1 - t0, np.int64)
+        return
+    step_rows = np.concatenate([[0], np.cumsum(packing.batch_sizes)])
+    t0 = 0
+    while t0 < n_steps:
+        t1 = np.searchsorted(step_rows, step_rows[t0] + max_rows, side="right") - 1
+        t1 = min(max(t1, t0 + 1), n_steps)
+        yield t0, t1, slice(step_rows[t0], step_rows[t1]), packing.batch_sizes[t0:t1]
+        t0 = t1
 
 
 # ---------------------------------------------------------------- finding a network
@@ -633,9 +653,11 @@ def _harvest_one_direction(network, seqs, spec, initial_state=None):
     operands = network.recurrent_operands(dtype, batched=packing.batch_sizes[0] > 1)
     fused = input_t.shape[0] <= _config.MAX_FUSED_FEATURES
 
-    total = np.zeros((n_seq, n_units), dtype)
+    # Sums over time accumulate in float64 whatever the state dtype: a float32 sum of
+    # 2e6 states is off by about 1e-3.
+    total = np.zeros((n_seq, n_units), np.float64)
     maximum = np.full((n_seq if "max" in wants else 0, n_units), -np.inf, dtype)
-    positives = np.zeros((n_seq if "ppv" in wants else 0, n_units), dtype)
+    positives = np.zeros((n_seq if "ppv" in wants else 0, n_units), np.float64)
     n_segments = spec.n_segments if "segments" in wants else 0
     ends = segment_ends(lengths, n_segments)
     segments = np.zeros((n_seq, n_segments, n_units), dtype)
@@ -649,18 +671,12 @@ def _harvest_one_direction(network, seqs, spec, initial_state=None):
     input_targets = model and spec.model_space_target == "input"
     n_targets = network.n_features if input_targets else n_comp
     previous = np.zeros((n_seq if model else 0, n_comp), dtype)
-    gram = np.zeros((n_seq, n_comp + 1, n_comp + 1) if model else (0, 0, 0), dtype)
-    cross = np.zeros((n_seq if model else 0, n_comp + 1, n_targets), dtype)
+    gram = np.zeros((n_seq, n_comp + 1, n_comp + 1) if model else (0, 0, 0), np.float64)
+    cross = np.zeros((n_seq if model else 0, n_comp + 1, n_targets), np.float64)
     no_targets = np.zeros((0, n_targets), dtype)
 
     h = network.initial_states(initial_state, n_seq, dtype)[packing.order]
-    step_rows = np.concatenate([[0], np.cumsum(packing.batch_sizes)])
-    max_rows = max(1, _config.WINDOW_ELEMENTS // n_units)
-    t0, n_steps = 0, len(packing.batch_sizes)
-    while t0 < n_steps:
-        t1 = np.searchsorted(step_rows, step_rows[t0] + max_rows, side="right") - 1
-        t1 = min(max(t1, t0 + 1), n_steps)
-        rows = slice(step_rows[t0], step_rows[t1])
+    for t0, t1, rows, batch_sizes in window_steps(packing, n_units):
         if fused:
             inputs, kernel_input_t = packed_x[rows], input_t
         else:
@@ -669,7 +685,7 @@ def _harvest_one_direction(network, seqs, spec, initial_state=None):
             np.ascontiguousarray(inputs),
             kernel_input_t,
             bias,
-            packing.batch_sizes[t0:t1],
+            batch_sizes,
             h,
             *operands,
             network.coupling,
@@ -695,14 +711,13 @@ def _harvest_one_direction(network, seqs, spec, initial_state=None):
                 + "; lower residual_scale, coupling, recurrent_gain or the input "
                 "scaling, or use dtype float64."
             )
-        t0 = t1
 
-    counts = lengths[:, None].astype(dtype)
-    blocks = {
+    counts = lengths[:, None].astype(np.float64)
+    blocks = {  # means divided in float64, returned in the input dtype
         "last": lambda: h,
-        "mean": lambda: total / counts,
+        "mean": lambda: (total / counts).astype(dtype),
         "max": lambda: maximum,
-        "ppv": lambda: positives / counts,
+        "ppv": lambda: (positives / counts).astype(dtype),
         "segments": lambda: segments.reshape(n_seq, -1),
         "model_space": lambda: model_space_weights(
             gram, cross, lengths - 1, spec.model_space_alpha

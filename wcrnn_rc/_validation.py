@@ -199,9 +199,11 @@ class Packing:
     order : ndarray of shape (n_sequences,)
         ``order[j]`` is the original index of packed sequence ``j``.
     batch_sizes : ndarray of shape (max_length,)
-        Number of running sequences at each step.
-    positions : ndarray of shape (n_rows,)
-        Packed row of each step, sequence-major in packed order.
+        Number of running sequences at each step (for one sequence, a read-only
+        broadcast 1).
+    positions : ndarray of shape (n_rows,) or None
+        Packed row of each step, sequence-major in packed order; None for one
+        sequence, whose packed rows are its steps.
     lengths : ndarray of shape (n_sequences,)
         Lengths in packed order.
     """
@@ -224,6 +226,11 @@ def make_packing(lengths):
     packing : Packing
     """
     lengths = np.asarray(lengths, dtype=np.int64)
+    if len(lengths) == 1:
+        # One series: row t is step t. No O(n_steps) index arrays (8 bytes a step
+        # each, 80 MB per 10^7 steps, more than the output of a long predict).
+        ones = np.broadcast_to(np.ones(1, np.int64), (int(lengths[0]),))
+        return Packing(np.zeros(1, np.int64), ones, None, lengths)
     order = np.argsort(-lengths, kind="stable")
     sorted_lengths = lengths[order]
     steps = np.arange(sorted_lengths[0])
@@ -239,6 +246,8 @@ def make_packing(lengths):
 
 def pack(seqs, packing):
     """Stack sequences into a (n_rows, n_features) time-major packed array."""
+    if packing.positions is None:  # one sequence
+        return np.array(seqs[0])
     seq_major = np.concatenate([seqs[i] for i in packing.order], axis=0)
     packed = np.empty_like(seq_major)
     packed[packing.positions] = seq_major
@@ -247,6 +256,8 @@ def pack(seqs, packing):
 
 def unpack(packed, packing):
     """Split packed rows back into sequences, in the original order."""
+    if packing.positions is None:  # one sequence
+        return [packed]
     seq_major = packed[packing.positions]
     pieces = np.split(seq_major, np.cumsum(packing.lengths)[:-1])
     out = [None] * len(pieces)

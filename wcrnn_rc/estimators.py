@@ -62,6 +62,66 @@ def ridge_from_state_windows(windows, ridge):
     return stats.solve(ridge)
 
 
+def predict_by_windows(network, seqs, predict, initial_state=None):
+    """``predict`` of the states of one series, window by window, in bounded memory.
+
+    The series runs in windows of at most ``_config.WINDOW_ELEMENTS`` state
+    elements (one reused buffer); each window's states go to ``predict`` and its
+    rows into one output array. So only the output (n_steps rows) and one window of
+    states are held, never all n_steps x n_units states. This equals
+    ``predict(network.run_series(X))`` for a row-wise ``predict`` (row i of the
+    result depends on row i of the input alone), as the ``predict``,
+    ``decision_function`` and ``predict_proba`` of scikit-learn's regressors and
+    classifiers are; a model whose output row depends on other rows would be wrong.
+
+    Parameters
+    ----------
+    network : Network
+        The fitted network.
+    seqs : Sequences
+        One validated series (``seqs.kind == "series"``).
+    predict : callable
+        Maps an ndarray of shape (n_rows, n_units) to n_rows outputs (1-D or 2-D).
+    initial_state : array-like of shape (n_units,), default=None
+        h_0; zeros when None.
+
+    Returns
+    -------
+    out : ndarray of shape (n_steps,) or (n_steps, n_outputs)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from wcrnn_rc import WCRNNReservoir
+    >>> from wcrnn_rc._validation import Sequences
+    >>> from wcrnn_rc.estimators import predict_by_windows
+    >>> X = np.sin(0.1 * np.arange(500))[:, None]
+    >>> network = WCRNNReservoir(n_units=20, random_state=0).fit(X).network_
+    >>> ridge = Ridge().fit(network.run_series(X), X[:, 0])
+    >>> y = predict_by_windows(network, Sequences("series", [X], X.dtype), ridge.predict)
+    >>> bool(np.allclose(y, ridge.predict(network.run_series(X))))
+    True
+    """
+    n_steps = int(seqs.lengths[0])
+    out = None
+    for rows, states, _, _ in network.state_windows(
+        seqs, store_states=True, initial_state=initial_state
+    ):
+        block = np.asarray(predict(states))
+        if block.shape[:1] != (len(states),):
+            raise ValueError(
+                f"The readout returned {block.shape[0] if block.ndim else 0} outputs for "
+                f"{len(states)} states; a readout of a series must be row-wise."
+            )
+        if out is None:
+            out = np.empty((n_steps, *block.shape[1:]), block.dtype)
+        elif block.dtype != out.dtype:  # e.g. longer class names in a later window
+            out = out.astype(np.result_type(out.dtype, block.dtype), copy=False)
+        out[rows] = block
+    return out
+
+
 def with_nested_defaults(estimator, params, defaults):
     """``params`` with a default put in for each None sub-estimator that they set.
 
@@ -191,13 +251,28 @@ class _WCRNNEstimator(BaseEstimator):
     def __sklearn_is_fitted__(self):
         return "readout_" in self.__dict__
 
-    def _readout_input(self, X, initial_state=None):
+    def _readout_output(self, method, X, initial_state=None):
+        """The readout's ``method`` on the features of X.
+
+        A series streams its states window by window (``predict_by_windows``), so
+        only its n_steps outputs are held, never its n_steps x n_units states.
+        """
         check_is_fitted(self)
         seqs = validate_sequences(self, X, reset=False)
-        return self._features(self.reservoir_, seqs, initial_state)
+        readout_method = getattr(self.readout_, method)
+        if seqs.kind == "series":
+            return predict_by_windows(self.reservoir_.network_, seqs, readout_method, initial_state)
+        return readout_method(self._features(self.reservoir_, seqs, initial_state))
 
     def predict(self, X, *, initial_state=None):
         """Predict with the readout on the reservoir's features.
+
+        A series is run window by window and each window's states go to the
+        readout's ``predict``, so only the predictions are held (not the n_steps x
+        n_units states) and a series of millions of steps predicts in bounded memory;
+        ``score`` does the same. That equals one ``predict`` of all states for a
+        row-wise readout, as scikit-learn's regressors and classifiers are (a readout
+        whose prediction for one row depends on other rows would be wrong here).
 
         Parameters
         ----------
@@ -217,8 +292,7 @@ class _WCRNNEstimator(BaseEstimator):
         """
         if is_dask_array(X):  # chunk by chunk on dask's scheduler (wcrnn_rc._dask)
             return map_sequences(self, "predict", X, initial_state=initial_state)
-        features = self._readout_input(X, initial_state)
-        return self.readout_.predict(features)
+        return self._readout_output("predict", X, initial_state)
 
     # The fitted reservoir's dynamics, delegated (see WCRNNReservoir for the defaults).
 
@@ -616,8 +690,7 @@ memory_curve_ :
         """
         if is_dask_array(X):  # chunk by chunk on dask's scheduler (wcrnn_rc._dask)
             return map_sequences(self, "decision_function", X)
-        features = self._readout_input(X)
-        return self.readout_.decision_function(features)
+        return self._readout_output("decision_function", X)
 
     @available_if(_readout_has("predict_proba"))
     def predict_proba(self, X):
@@ -635,5 +708,4 @@ memory_curve_ :
         """
         if is_dask_array(X):  # chunk by chunk on dask's scheduler (wcrnn_rc._dask)
             return map_sequences(self, "predict_proba", X)
-        features = self._readout_input(X)
-        return self.readout_.predict_proba(features)
+        return self._readout_output("predict_proba", X)

@@ -35,6 +35,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from . import _config
 from ._network import Network
 from ._validation import Sequences
 from .analysis import lyapunov_spectrum
@@ -583,26 +584,46 @@ class WCRNNForecaster(BaseEstimator):
     def _generate_compiled(self, h, n_steps, X):
         network = self._closed_loop()
         coef, intercept = self._linear_readout()
-        drive = np.zeros((n_steps, 1)) if X is None else X
-        # Row k holds the state after forecast k + 1 was fed back.
-        states = np.empty((n_steps, network.n_units))
+        drive = np.ascontiguousarray(np.zeros((n_steps, 1)) if X is None else X)
         seqs = Sequences("series", [drive], drive.dtype)
+        # State row k (the state after forecast k + 1 was fed back) gives forecast
+        # k + 2. The states come window by window into one reused buffer, so only
+        # the forecasts are held, however many steps.
+        out = np.empty((n_steps, self.n_targets_))
+        last, done = np.asarray(h), 0
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            out[0] = coef @ h + intercept
+            try:
+                for rows, states, h_end, _ in network.state_windows(
+                    seqs, store_states=True, initial_state=h
+                ):
+                    stop = min(rows.stop, n_steps - 1)
+                    if stop > rows.start:
+                        block = out[rows.start + 1 : stop + 1]
+                        np.matmul(states[: stop - rows.start], coef.T, out=block)
+                        block += intercept
+                    last, done = h_end[0], rows.stop
+            except FloatingPointError:
+                bad = done + self._first_non_finite(network, drive[done:], last)
+                self._raise_diverged(bad + 1, n_steps, "the state")
+        finite = np.isfinite(out).all(axis=1)
+        if not finite.all():
+            self._raise_diverged(int(np.argmin(finite)) + 1, n_steps, "the forecast")
+        return out, last
+
+    @staticmethod
+    def _first_non_finite(network, drive, h):
+        """Index of the first non-finite state of ``drive`` run from ``h``, within the
+        first window (where the run raised); only that window's states are held."""
+        n_rows = min(len(drive), max(1, _config.WINDOW_ELEMENTS // network.n_units))
+        states = np.empty((n_rows, network.n_units), drive.dtype)
+        seqs = Sequences("series", [np.ascontiguousarray(drive[:n_rows])], drive.dtype)
         try:
             for _ in network.state_windows(seqs, out=states, initial_state=h):
                 pass
         except FloatingPointError:
-            # The failing window was written in full and the earlier ones were finite.
-            bad = int(np.argmin(np.isfinite(states).all(axis=1)))
-            self._raise_diverged(bad + 1, n_steps, "the state")
-        out = np.empty((n_steps, self.n_targets_))
-        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
-            out[0] = coef @ h + intercept
-            np.matmul(states[:-1], coef.T, out=out[1:])
-            out[1:] += intercept
-        finite = np.isfinite(out).all(axis=1)
-        if not finite.all():
-            self._raise_diverged(int(np.argmin(finite)) + 1, n_steps, "the forecast")
-        return out, states[-1]
+            pass  # the window was written in full before the check
+        return int(np.argmin(np.isfinite(states).all(axis=1)))
 
     def _run_block(self, network, inputs, h, done, n_steps):
         try:
@@ -647,8 +668,10 @@ class WCRNNForecaster(BaseEstimator):
                 f"washout={self.washout} steps to warm up (and at least one)."
             )
         exog = self._exogenous(context_X, len(context), "context_X")
-        inputs = context if exog is None else np.hstack([context, exog])
-        return network.run_series(inputs)[-1]
+        inputs = np.ascontiguousarray(context if exog is None else np.hstack([context, exog]))
+        # Only the last state is kept (the context may be long).
+        _, last, _ = network.run(Sequences("series", [inputs], inputs.dtype), store_states=False)
+        return last[0]
 
     def _forecast(self, n_steps, context, X, context_X):
         check_is_fitted(self)
