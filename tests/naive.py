@@ -145,8 +145,12 @@ def naive_sequence_features(
     projection=None,
     target="state",
     alpha=1.0,
+    ppv_thresholds=None,
 ):
     """Per-sequence features from one sequence's full state matrix ``states`` (T, N).
+
+    ``"ppv"`` is the fraction of steps above each row of ``ppv_thresholds``
+    (n_thresholds, N), or above 0 when None, threshold-major.
 
     The model space is the ridge solution ``(Z^T Z / n + alpha I)^-1 Z^T Y / n`` with
     ``Z = [r_{t-1}, 1]`` and ``Y = r_t`` (``target="state"``) or ``x_t``, over the
@@ -162,7 +166,8 @@ def naive_sequence_features(
         elif feature == "max":
             out.append(states.max(axis=0))
         elif feature == "ppv":
-            out.append((states > 0).mean(axis=0))
+            levels = np.zeros((1, states.shape[1])) if ppv_thresholds is None else ppv_thresholds
+            out.append(np.concatenate([(states > level).mean(axis=0) for level in levels]))
         elif feature == "segments":
             out.append(states[naive_segment_ends(len(states), n_segments)].ravel())
         elif feature == "model_space":

@@ -211,6 +211,7 @@ def _naive_features(res, X, features, target="state", bidirectional=False):
                     projection=projection,
                     target=target,
                     alpha=res.model_space_alpha,
+                    ppv_thresholds=res.ppv_thresholds_,
                 )
             )
         rows.append(np.concatenate(blocks))
@@ -232,6 +233,7 @@ def test_harvested_features_match_naive(residual, target, dtype, global_random_s
         n_segments=3,
         model_space_components=4,
         model_space_target=target,
+        ppv_quantiles=2,
         random_state=global_random_seed,
     ).fit(X)
     got = res.transform(X)

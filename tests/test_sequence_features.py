@@ -18,6 +18,7 @@ def ragged():
     [
         ("max", False, 7),
         (["max", "ppv"], False, 14),
+        (["ppv", "last"], False, 3 * 7 + 7),
         ("segments", False, 3 * 7),
         ("model_space", False, (4 + 1) * 4),
         (["last", "segments"], True, 2 * (7 + 3 * 7)),
@@ -28,6 +29,7 @@ def test_width_and_names_follow_the_features(ragged, features, bidirectional, wi
     pytest.importorskip("pandas")
     res = WCRNNReservoir(
         n_units=7,
+        ppv_quantiles=3 if features == ["ppv", "last"] else None,
         sequence_features=features,
         n_segments=3,
         model_space_components=4,
@@ -55,6 +57,48 @@ def test_feature_blocks_are_concatenated_in_the_order_given(ragged):
         both[:, 5:], res.set_params(sequence_features="max").transform(ragged)
     )
     assert np.all((both[:, :5] >= 0) & (both[:, :5] <= 1))
+
+
+def test_ppv_quantiles_are_quantiles_of_the_training_states(ragged):
+    """Each threshold lies inside its unit's training states, at a level in [0.05, 0.95];
+    each proportion counts the steps above its threshold."""
+    res = WCRNNReservoir(n_units=6, sequence_features="ppv", ppv_quantiles=4, random_state=0)
+    features = res.fit(ragged).transform(ragged)
+    thresholds = res.ppv_thresholds_
+    assert thresholds.shape == (4, 6) and not thresholds.flags.writeable
+    states = np.concatenate(res.run(ragged))
+    above = (states[:, None, :] > thresholds[None]).mean(axis=0)  # (4, 6)
+    n = len(states)
+    assert np.all((above >= 0.05 - 1 / n) & (above <= 0.95 + 1 / n))
+    assert len(np.unique(np.round(thresholds, 12))) == thresholds.size  # drawn, not fixed
+    want = [
+        np.concatenate([(s[:, None, :] > thresholds[None]).mean(axis=0).ravel()])
+        for s in res.run(ragged)
+    ]
+    np.testing.assert_allclose(features, np.array(want), rtol=1e-12)
+    # ppv_quantiles draws from a stream of its own: the weights do not change
+    plain = WCRNNReservoir(n_units=6, random_state=0).fit(ragged)
+    np.testing.assert_array_equal(res.recurrent_weights_, plain.recurrent_weights_)
+    np.testing.assert_array_equal(res.bias_, plain.bias_)
+    assert plain.ppv_thresholds_ is None
+
+
+def test_state_quantiles_match_numpy_on_the_strided_sample():
+    from wcrnn_rc._network import state_quantiles
+    from wcrnn_rc._validation import Sequences
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(500, 2))
+    res = WCRNNReservoir(n_units=5, random_state=0).fit(X)
+    states = res.run(X)
+    levels = rng.uniform(0, 1, size=(3, 5))
+    seqs = Sequences("series", [X], X.dtype)
+    for max_elements, stride in [(10**6, 1), (5 * 100, 5)]:
+        got = state_quantiles(res.network_, seqs, levels, max_elements)
+        want = [
+            [np.quantile(states[::stride, i], levels[j, i]) for i in range(5)] for j in range(3)
+        ]
+        np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
 def test_bidirectional_reverse_block_is_the_reversed_sequences_forward_block(ragged):
@@ -120,9 +164,10 @@ def test_default_classifier_reads_pooled_features_with_loo_ridge():
     y = np.repeat(["a", "b", "c"], 10)
     clf = WCRNNClassifier().fit(X, y)
     assert isinstance(clf.readout_, RidgeClassifierCV)
-    assert clf.readout_.alpha_ in clf.readout_.alphas
     assert clf.reservoir_.n_units == 200
     assert clf.reservoir_.sequence_features == ["last", "mean", "max", "ppv"]
+    assert clf.reservoir_.ppv_thresholds_.shape == (5, 200)
+    assert clf.readout_.coef_.shape == (3, 200 * (3 + 5))
     assert clf.decision_function(X).shape == (30, 3)
     # the reservoir's own default is unchanged (memory and forecasting read every step)
     assert WCRNNReservoir().n_units == 100 and WCRNNReservoir().sequence_features == "last"

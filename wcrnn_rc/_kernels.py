@@ -465,6 +465,7 @@ def harvest_packed(
     step0,
     total,
     maximum,
+    thresholds,
     positives,
     segment_ends,
     segments,
@@ -493,8 +494,11 @@ residual_kind, residual_diag, residual_blocks, residual_dense_t, coupling, activ
         dtype, as are ``positives``, ``gram`` and ``cross``).
     maximum : ndarray of shape (n_sequences, n_units) or (0, n_units)
         Running maximum of each unit (start at -inf).
-    positives : ndarray of shape (n_sequences, n_units) or (0, n_units)
-        Count of steps with a positive state, per unit.
+    thresholds : ndarray of shape (n_thresholds, n_units)
+        Levels each unit's state is compared with, for ``positives``.
+    positives : ndarray of shape (n_sequences, n_thresholds, n_units) or \
+(0, n_thresholds, n_units)
+        Count of steps with a state above each threshold, per unit.
     segment_ends : ndarray of shape (n_sequences, n_segments), dtype int64
         The step after which each segment's state is recorded.
     segments : ndarray of shape (n_sequences, n_segments, n_units)
@@ -548,9 +552,10 @@ residual_kind, residual_diag, residual_blocks, residual_dense_t, coupling, activ
                     if h[b, i] > maximum[b, i]:
                         maximum[b, i] = h[b, i]
             if want_pos:
-                for i in range(n_units):
-                    if h[b, i] > 0.0:
-                        positives[b, i] += 1.0
+                for j in range(thresholds.shape[0]):
+                    for i in range(n_units):
+                        if h[b, i] > thresholds[j, i]:
+                            positives[b, j, i] += 1.0
             for j in range(n_segments):
                 if segment_ends[b, j] == step:
                     for i in range(n_units):

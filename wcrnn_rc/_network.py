@@ -519,6 +519,9 @@ class FeatureSpec:
         Principal axes of the training states (model space only).
     center : ndarray of shape (n_units,) or None
         Mean training state (model space only).
+    ppv_thresholds : ndarray of shape (n_thresholds, n_units) or None
+        Levels ``"ppv"`` compares each unit's state with (quantiles of its training
+        states); None compares with 0.
     legacy_names : bool
         A single ``"last"`` or ``"mean"`` is named ``prefix{i}`` (as before the
         other features existed).
@@ -531,7 +534,12 @@ class FeatureSpec:
     bidirectional: bool = False
     projection: np.ndarray = None
     center: np.ndarray = None
+    ppv_thresholds: np.ndarray = None
     legacy_names: bool = False
+
+    @property
+    def n_ppv_thresholds(self):
+        return 1 if self.ppv_thresholds is None else self.ppv_thresholds.shape[0]
 
     def widths(self, n_units, n_features):
         """``{feature: number of columns}`` for one direction."""
@@ -541,7 +549,7 @@ class FeatureSpec:
             "last": n_units,
             "mean": n_units,
             "max": n_units,
-            "ppv": n_units,
+            "ppv": self.n_ppv_thresholds * n_units,
             "segments": self.n_segments * n_units,
             "model_space": (n_comp + 1) * n_targets,
         }
@@ -565,6 +573,12 @@ class FeatureSpec:
                 if feature == "segments":
                     names += [
                         f"{stem}seg{j}_{i}" for j in range(self.n_segments) for i in range(n_units)
+                    ]
+                elif feature == "ppv" and self.ppv_thresholds is not None:
+                    names += [
+                        f"{stem}ppv{j}_{i}"
+                        for j in range(self.n_ppv_thresholds)
+                        for i in range(n_units)
                     ]
                 elif feature == "model_space":
                     # w{p}_{q}: weight of reduced-state component p (p = n_comp: the
@@ -602,6 +616,38 @@ def principal_axes(network, seqs, n_components):
     axes = vectors[:, ::-1][:, :n_components]
     signs = np.sign(axes[np.argmax(np.abs(axes), axis=0), np.arange(axes.shape[1])])
     return center, np.ascontiguousarray(axes * np.where(signs == 0, 1.0, signs))
+
+
+def state_quantiles(network, seqs, levels, max_elements):
+    """Per-unit quantiles of the states of ``seqs``, from an evenly strided sample.
+
+    Parameters
+    ----------
+    network : Network
+    seqs : Sequences
+    levels : ndarray of shape (n_levels, n_units)
+        Quantile level in [0, 1] for each unit, one row per threshold.
+    max_elements : int
+        At most about this many state entries are kept (every k-th packed row).
+
+    Returns
+    -------
+    quantiles : ndarray of shape (n_levels, n_units), float64
+        Linear interpolation between order statistics (NumPy's default method).
+    """
+    n_units = network.n_units
+    stride = max(1, -(-int(seqs.lengths.sum()) * n_units // max_elements))
+    sample = []
+    for rows, states, _, _ in network.state_windows(seqs, store_states=True):
+        first = -rows.start % stride  # keep packed rows whose index is a multiple of stride
+        sample.append(states[first::stride].astype(np.float64))
+    ordered = np.sort(np.concatenate(sample), axis=0)
+    position = np.asarray(levels, dtype=np.float64) * (len(ordered) - 1)
+    below = np.floor(position).astype(np.int64)
+    above = np.minimum(below + 1, len(ordered) - 1)
+    units = np.arange(n_units)
+    fraction = position - below
+    return ordered[below, units] * (1 - fraction) + ordered[above, units] * fraction
 
 
 def reversed_sequences(seqs):
@@ -657,7 +703,11 @@ def _harvest_one_direction(network, seqs, spec, initial_state=None):
     # 2e6 states is off by about 1e-3.
     total = np.zeros((n_seq, n_units), np.float64)
     maximum = np.full((n_seq if "max" in wants else 0, n_units), -np.inf, dtype)
-    positives = np.zeros((n_seq if "ppv" in wants else 0, n_units), np.float64)
+    if spec.ppv_thresholds is None:
+        thresholds = np.zeros((1, n_units), dtype)
+    else:
+        thresholds = np.ascontiguousarray(spec.ppv_thresholds, dtype=dtype)
+    positives = np.zeros((n_seq if "ppv" in wants else 0, len(thresholds), n_units), np.float64)
     n_segments = spec.n_segments if "segments" in wants else 0
     ends = segment_ends(lengths, n_segments)
     segments = np.zeros((n_seq, n_segments, n_units), dtype)
@@ -693,6 +743,7 @@ def _harvest_one_direction(network, seqs, spec, initial_state=None):
             t0,
             total,
             maximum,
+            thresholds,
             positives,
             ends,
             segments,
@@ -717,7 +768,7 @@ def _harvest_one_direction(network, seqs, spec, initial_state=None):
         "last": lambda: h,
         "mean": lambda: (total / counts).astype(dtype),
         "max": lambda: maximum,
-        "ppv": lambda: (positives / counts).astype(dtype),
+        "ppv": lambda: (positives / counts[:, :, None]).reshape(n_seq, -1).astype(dtype),
         "segments": lambda: segments.reshape(n_seq, -1),
         "model_space": lambda: model_space_weights(
             gram, cross, lengths - 1, spec.model_space_alpha

@@ -28,6 +28,7 @@ from ._network import (
     Network,
     harvest_features,
     principal_axes,
+    state_quantiles,
 )
 from ._validation import validate_sequences, warn_external
 from .analysis import lyapunov_spectrum, memory_capacity
@@ -58,6 +59,7 @@ _STRUCTURAL_PARAMS = (
     "bias",
     "random_state",
     "model_space_components",
+    "ppv_quantiles",
 )
 _RUN_TIME_PARAMS = (
     "coupling",
@@ -68,8 +70,13 @@ _RUN_TIME_PARAMS = (
     "model_space_alpha",
     "bidirectional",
 )
-# Sequences whose states the model-space principal axes are fitted on (evenly spaced).
+# Sequences whose states the model-space principal axes and the ppv quantiles are
+# fitted on (evenly spaced).
 _MAX_PCA_SEQUENCES = 256
+# State entries sampled for the ppv quantiles (32 MB in float64).
+_QUANTILE_SAMPLE_ELEMENTS = 1 << 22
+# Range of the ppv quantile levels, drawn uniformly per unit and threshold.
+_PPV_LEVELS = (0.05, 0.95)
 _DEFAULT_RESIDUAL_SCALE = 0.95
 # RMS of the training pre-activation U x + b above which fit warns: tanh'(10) ~ 8e-9.
 # One-step prediction of a standardised series lost nothing at RMS 3, 0.006 in R^2 at
@@ -343,7 +350,8 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         - ``"last"``: the last state; ``"mean"``: the mean state over time;
           ``"both"`` (alone): ``["last", "mean"]``;
         - ``"max"``: each unit's maximum over time; ``"ppv"``: the proportion of
-          steps where each unit is positive (ROCKET's two pooling features);
+          steps where each unit is positive (ROCKET's two pooling features), or
+          above each of its ``ppv_quantiles`` thresholds;
         - ``"segments"``: the states at the ends of ``n_segments`` equal parts of
           each sequence (the last part ends with the last state);
         - ``"model_space"``: the reservoir model space (Bianchi et al. 2021): the
@@ -372,6 +380,16 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     model_space_alpha : float, default=1.0
         Ridge penalty of the per-sequence model, added to the normal equations
         averaged per step (so it does not grow with the length).
+    ppv_quantiles : int, default=None
+        Number of thresholds per unit for ``"ppv"``. None compares each unit with
+        0. An int k draws k quantile levels per unit, uniform on [0.05, 0.95], and
+        ``fit`` sets the thresholds to those quantiles of the unit's training
+        states (from a sample of up to 256 sequences), as MiniRocket sets its biases
+        from quantiles of its convolution outputs: a threshold inside the range the
+        unit visits gives an informative proportion, where 0 can lie outside it.
+        ``"ppv"`` then has ``k * n_units`` columns. The thresholds are fixed at
+        ``fit`` (like the weights); the time-reversed run of ``bidirectional`` uses
+        the same ones.
     bidirectional : bool, default=False
         Also run every sequence time-reversed (from ``h_0 = 0`` at its last step)
         and append that run's features after the forward ones.
@@ -390,6 +408,9 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     ----------
     residual_ : BaseResidual
         The built residual, with ``eigenvalues_`` and ``spectral_radius_``.
+    ppv_thresholds_ : ndarray of shape (ppv_quantiles, n_units) or None
+        The ``"ppv"`` thresholds fitted with ``ppv_quantiles`` (read-only); None
+        without.
     recurrent_weights_ : ndarray of shape (n_units, n_units)
         W (read-only).
     input_weights_ : ndarray of shape (n_units, `n_features_in_`)
@@ -491,6 +512,7 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         "sequence_features": [StrOptions({*SEQUENCE_FEATURES, "both"}), list, tuple],
         "n_segments": [Interval(numbers.Integral, 1, None, closed="left")],
         "model_space_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "ppv_quantiles": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "model_space_target": [StrOptions(set(MODEL_SPACE_TARGETS))],
         "model_space_alpha": [Interval(numbers.Real, 0, None, closed="neither")],
         "bidirectional": ["boolean"],
@@ -517,6 +539,7 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         model_space_components=20,
         model_space_target="state",
         model_space_alpha=1.0,
+        ppv_quantiles=None,
         bidirectional=False,
         recurrent_weights=None,
         input_weights=None,
@@ -537,6 +560,7 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self.model_space_components = model_space_components
         self.model_space_target = model_space_target
         self.model_space_alpha = model_space_alpha
+        self.ppv_quantiles = ppv_quantiles
         self.bidirectional = bidirectional
         self.recurrent_weights = recurrent_weights
         self.input_weights = input_weights
@@ -574,7 +598,10 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     def _build(self, seqs):
         n_units, n_features = self.n_units, seqs.n_features
         rng = check_random_state(self.random_state)
-        seeds = rng.randint(np.iinfo(np.int32).max, size=4)
+        # The ppv levels take a fifth seed only when asked for: a RandomState shared with
+        # the caller advances as before otherwise, and the first four seeds never change.
+        n_seeds = 4 if self.ppv_quantiles is None else 5
+        seeds = rng.randint(np.iinfo(np.int32).max, size=n_seeds)
 
         if self.residual_scale != _DEFAULT_RESIDUAL_SCALE and not _uses_residual_scale(
             self.residual
@@ -612,13 +639,21 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         if "model_space" in features:
             # The model space reads the states in their principal axes, fitted on the
             # training states (streamed, up to _MAX_PCA_SEQUENCES sequences).
-            sample = seqs.data[:: max(1, -(-len(seqs) // _MAX_PCA_SEQUENCES))]
             n_components = min(self.model_space_components, n_units)
-            self._model_space_axes = principal_axes(
-                network, type(seqs)(seqs.kind, sample, seqs.dtype), n_components
-            )
+            self._model_space_axes = principal_axes(network, self._state_sample(seqs), n_components)
         else:
             self._model_space_axes = None
+        if self.ppv_quantiles is not None:
+            levels = check_random_state(seeds[4]).uniform(
+                *_PPV_LEVELS, size=(self.ppv_quantiles, n_units)
+            )
+            self._ppv_thresholds = state_quantiles(
+                network, self._state_sample(seqs), levels, _QUANTILE_SAMPLE_ELEMENTS
+            )
+            self._ppv_thresholds.flags.writeable = False
+        else:
+            self._ppv_thresholds = None
+        self.ppv_thresholds_ = self._ppv_thresholds
         self._network = network
         self._fitted_structure = {name: getattr(self, name) for name in _STRUCTURAL_PARAMS}
         self._dynamics_cache = {}
@@ -638,6 +673,12 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 "scale below 1 for fading memory.",
                 SupercriticalResidualWarning,
             )
+
+    @staticmethod
+    def _state_sample(seqs):
+        """Up to ``_MAX_PCA_SEQUENCES`` evenly spaced training sequences."""
+        sample = seqs.data[:: max(1, -(-len(seqs) // _MAX_PCA_SEQUENCES))]
+        return type(seqs)(seqs.kind, sample, seqs.dtype)
 
     def _warn_if_saturating(self, seqs):
         """Warn when the training input drives tanh deep into saturation."""
@@ -736,6 +777,7 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             bidirectional=bool(self.bidirectional),
             projection=projection,
             center=center,
+            ppv_thresholds=self._ppv_thresholds,
             legacy_names=isinstance(self.sequence_features, str)
             and self.sequence_features in ("last", "mean"),
         )
@@ -773,7 +815,8 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         A series' states and a single ``"last"`` or ``"mean"`` feature of sequences
         are named ``wcrnnreservoir0`` .. ``wcrnnreservoir{N-1}``. Otherwise each block
         is named by its feature, in the order of ``sequence_features``:
-        ``wcrnnreservoir_last{i}``, ``_mean{i}``, ``_max{i}``, ``_ppv{i}``,
+        ``wcrnnreservoir_last{i}``, ``_mean{i}``, ``_max{i}``, ``_ppv{i}`` (with
+        ``ppv_quantiles``: ``_ppv{j}_{i}``, threshold j of unit i),
         ``_seg{j}_{i}`` (segment j, unit i) and ``_model{p}_{q}`` (weight of
         principal component p, p = ``model_space_components`` being the intercept,
         for target q); with ``bidirectional=True`` the time-reversed block follows
