@@ -252,6 +252,7 @@ class Network:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self.__dict__.setdefault("recurrent_radius", math.nan)  # pickled before it existed
         self.__dict__["_casts"] = {}
         self._freeze()
 
