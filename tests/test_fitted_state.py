@@ -107,7 +107,8 @@ def test_setting_a_parameter_back_to_its_fitted_value_needs_no_refit(series):
 def test_fitted_arrays_are_read_only(series):
     res = WCRNNReservoir(n_units=8, density=0.05, random_state=0).fit(series)
     network = res.network_
-    for array in (res.recurrent_weights_, res.input_weights_, res.bias_):
+    # density 0.05: W is a csr_array over the network's read-only CSR arrays
+    for array in (res.recurrent_weights_.data, res.input_weights_, res.bias_):
         with pytest.raises(ValueError, match="read-only"):
             array[0] = 1.0
     for name in ("recurrent_t", "input_weights", "bias", "residual_diag", "data"):

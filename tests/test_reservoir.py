@@ -127,7 +127,8 @@ def test_explicit_array_leaves_other_draws_unchanged(series):
     b = WCRNNReservoir(n_units=10, recurrent_weights=np.eye(10), random_state=0).fit(series)
     np.testing.assert_array_equal(a.input_weights_, b.input_weights_)
     np.testing.assert_array_equal(a.bias_, b.bias_)
-    np.testing.assert_array_equal(b.recurrent_weights_, np.eye(10))
+    # density 0.1: stored (and returned) as CSR
+    np.testing.assert_array_equal(b.recurrent_weights_.toarray(), np.eye(10))
 
 
 def test_weight_statistics(global_random_seed):

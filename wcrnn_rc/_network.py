@@ -15,11 +15,12 @@ import math
 import numbers
 
 import numpy as np
+import scipy.sparse
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from . import _config, _kernels
+from . import _config, _kernels, _memory
 from ._constants import ACTIVATIONS, RESIDUAL_BLOCKS, RESIDUAL_DENSE, RESIDUAL_KINDS
 from ._validation import Sequences, make_packing, pack, unpack
 
@@ -39,10 +40,36 @@ _ARRAY_FIELDS = (
 
 
 def csr_arrays(W):
-    """CSR ``(indptr, indices, data)`` of a dense square matrix, for the kernels."""
+    """CSR ``(indptr, indices, data)`` of a dense or scipy sparse square matrix.
+
+    int64 indices, float64 values, columns sorted within rows, no explicit zeros.
+    """
+    if scipy.sparse.issparse(W):
+        W = scipy.sparse.csr_array(W, dtype=np.float64, copy=True)
+        W.sum_duplicates()  # also sorts the columns
+        W.eliminate_zeros()
+        return (
+            W.indptr.astype(np.int64, copy=False),
+            W.indices.astype(np.int64, copy=False),
+            W.data,
+        )
     rows, cols = np.nonzero(W)
     indptr = np.searchsorted(rows, np.arange(W.shape[0] + 1)).astype(np.int64)
     return indptr, cols.astype(np.int64), np.ascontiguousarray(W[rows, cols], dtype=np.float64)
+
+
+def dense_bytes(n_units, dtype=np.float64):
+    """Bytes of one dense N x N array."""
+    return int(n_units) ** 2 * np.dtype(dtype).itemsize
+
+
+def check_dense_fits(n_units, what, dtype=np.float64, copies=1):
+    """``MemoryError`` before making ``copies`` dense N x N arrays that would not fit."""
+    _memory.check_fits(
+        copies * dense_bytes(n_units, dtype),
+        f"{what} ({n_units} x {n_units} {np.dtype(dtype).name})",
+        hint="Use a sparse W (a density below 0.1, or fan_in).",
+    )
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -55,10 +82,14 @@ class Network:
 
     Attributes
     ----------
-    recurrent_t : ndarray of shape (n_units, n_units)
-        ``W.T``, C-contiguous (the dense layout).
+    recurrent_t : ndarray of shape (n_units, n_units) or (0, 0)
+        ``W.T``, C-contiguous (the dense layout); empty when W is stored as CSR.
     indptr, indices, data : ndarray
-        CSR arrays of W; empty when W is too dense for the sparse path.
+        CSR arrays of W (int64 row pointers and columns, float64 values); empty
+        when W is stored dense. Exactly one layout is stored: CSR when the density
+        of W is at most the larger of ``_config.SPARSE_MAX_DENSITY``, dense
+        otherwise. A run that takes the other path builds that layout on first use
+        and caches it, out of the pickle (:meth:`recurrent_operands`).
     w_density : float
         Fraction of non-zero entries of W (selects the path per call).
     input_weights : ndarray of shape (n_units, n_features)
@@ -75,6 +106,9 @@ class Network:
         eps.
     activation : int
         A ``wcrnn_rc._constants.ACTIVATION_*`` code.
+    recurrent_radius : float
+        The spectral radius of W where it was computed when W was drawn (a sparse
+        draw rescaled to its gain), else NaN.
     """
 
     recurrent_t: np.ndarray
@@ -91,15 +125,24 @@ class Network:
     residual_radius: float
     coupling: float
     activation: int
+    recurrent_radius: float = math.nan
     _casts: dict = dataclasses.field(default_factory=dict, init=False, repr=False)
 
     @classmethod
-    def from_weights(cls, W, U, b, residual, *, coupling, activation):
+    def from_weights(
+        cls, W, U, b, residual, *, coupling, activation, recurrent_radius=math.nan
+    ):  # fmt: skip
         """Build the network from W, U, b and a built residual object.
+
+        W is stored in one layout (see the class docstring): a sparse W above the
+        sparse threshold is made dense, a dense one below it is made CSR.
 
         Parameters
         ----------
-        W : ndarray of shape (n_units, n_units)
+        W : ndarray, scipy sparse matrix/array, or tuple of ndarray
+            W of shape (n_units, n_units), or its canonical CSR arrays ``(indptr,
+            indices, data)`` (int64, int64, float64; sorted distinct columns), which
+            are stored as they are, without a copy (they become read-only).
         U : ndarray of shape (n_units, n_features)
         b : ndarray of shape (n_units,)
         residual : BaseResidual
@@ -107,20 +150,39 @@ class Network:
         coupling : float
         activation : str
             A name of ``wcrnn_rc._constants.ACTIVATIONS``.
+        recurrent_radius : float, default=NaN
+            The spectral radius of W, where known.
 
         Returns
         -------
         network : Network
         """
-        W = np.asarray(W, dtype=np.float64)
-        density = np.count_nonzero(W) / max(W.size, 1)
-        if density <= max(_config.SPARSE_MAX_DENSITY.values()):
-            indptr, indices, data = csr_arrays(W)
+        n_units = U.shape[0]
+        if isinstance(W, tuple):
+            nnz = int(np.count_nonzero(W[2]))
+        elif scipy.sparse.issparse(W):
+            nnz = W.count_nonzero()
         else:
-            indptr, indices, data = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+            W = np.asarray(W, dtype=np.float64)
+            nnz = np.count_nonzero(W)
+        density = nnz / max(n_units * n_units, 1)
+        empty = np.zeros(0, np.int64)
+        if isinstance(W, tuple) and nnz != W[2].size:  # explicit zeros (a zero draw)
+            W = scipy.sparse.csr_array((W[2], W[1], W[0]), shape=(n_units, n_units))
+        if density <= max(_config.SPARSE_MAX_DENSITY.values()):
+            indptr, indices, data = W if isinstance(W, tuple) else csr_arrays(W)
+            recurrent_t = np.zeros((0, 0))
+        else:
+            indptr, indices, data = empty, empty, np.zeros(0)
+            if isinstance(W, tuple):
+                W = scipy.sparse.csr_array((W[2], W[1], W[0]), shape=(n_units, n_units))
+            if scipy.sparse.issparse(W):
+                check_dense_fits(n_units, "W stored dense")
+                W = W.toarray()
+            recurrent_t = np.ascontiguousarray(W.T)
         kind, diag, blocks, dense_t = residual.kernel_operands(np.float64)
         return cls(
-            recurrent_t=np.ascontiguousarray(W.T),
+            recurrent_t=recurrent_t,
             indptr=indptr,
             indices=indices,
             data=data,
@@ -134,6 +196,7 @@ class Network:
             residual_radius=float(residual.spectral_radius_),
             coupling=coupling,
             activation=ACTIVATIONS[activation] if isinstance(activation, str) else activation,
+            recurrent_radius=recurrent_radius,
         )
 
     def __post_init__(self):
@@ -153,9 +216,11 @@ class Network:
             raise ValueError(f"Unknown residual kind {self.residual_kind!r}.")
         set_field(self, "w_density", float(self.w_density))
         set_field(self, "residual_radius", float(self.residual_radius))
+        set_field(self, "recurrent_radius", float(self.recurrent_radius))
         n_units, n_features = self.input_weights.shape
         expected = {
-            "recurrent_t": (n_units, n_units),
+            # one layout of W: dense W.T, or CSR arrays with an empty W.T
+            "recurrent_t": (0, 0) if self.indptr.size else (n_units, n_units),
             "bias": (n_units,),
             "residual_diag": (n_units,),
         }
@@ -187,6 +252,7 @@ class Network:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self.__dict__.setdefault("recurrent_radius", math.nan)  # pickled before it existed
         self.__dict__["_casts"] = {}
         self._freeze()
 
@@ -206,9 +272,45 @@ class Network:
         return self.input_weights.shape[1]
 
     @property
+    def stores_sparse(self):
+        """bool: whether W is stored as CSR arrays (else as dense ``W.T``)."""
+        return self.indptr.size > 0
+
+    @property
     def recurrent_weights(self):
-        """ndarray of shape (n_units, n_units): W (a read-only view)."""
-        return self.recurrent_t.T
+        """W, read-only, in its stored layout.
+
+        An ndarray of shape (n_units, n_units) (a view) when W is stored dense; a
+        ``scipy.sparse.csr_array`` over the network's read-only CSR arrays when it is
+        stored sparse (``stores_sparse``). :meth:`dense_recurrent_weights` always
+        gives an ndarray.
+        """
+        if not self.stores_sparse:
+            return self.recurrent_t.T
+        if "csr_array" not in self._casts:
+            shape = (self.n_units, self.n_units)
+            self._casts["csr_array"] = scipy.sparse.csr_array(
+                (self.data, self.indices, self.indptr), shape=shape, copy=False
+            )
+        return self._casts["csr_array"]
+
+    @property
+    def recurrent_nnz(self):
+        """int: number of non-zero entries of W."""
+        if self.stores_sparse:
+            return int(self.data.size)
+        return int(round(self.w_density * self.n_units**2))
+
+    def dense_recurrent_weights(self):
+        """W as a dense ndarray of shape (n_units, n_units).
+
+        The read-only stored array when W is stored dense; a new array (after a
+        check that it fits in memory, else ``MemoryError``) when it is stored sparse.
+        """
+        if not self.stores_sparse:
+            return self.recurrent_t.T
+        check_dense_fits(self.n_units, "W made dense")
+        return self.recurrent_weights.toarray()
 
     def with_run_parameters(self, *, coupling, activation):
         """This network with another coupling and activation (validated, cast).
@@ -236,20 +338,40 @@ class Network:
         threshold = _config.SPARSE_MAX_DENSITY["batch" if batched else "series"]
         return self.w_density <= threshold
 
+    def _other_layout(self, dtype):
+        """The layout W is not stored in, built once per dtype and cached (not pickled)."""
+        key = ("other_layout", np.dtype(dtype).str)
+        if key not in self._casts:
+            if self.stores_sparse:  # a batch between the two thresholds: dense W.T
+                check_dense_fits(self.n_units, "W made dense for a batched run", dtype)
+                recurrent_t = np.zeros((self.n_units, self.n_units), dtype=dtype)
+                rows = np.repeat(np.arange(self.n_units), np.diff(self.indptr))
+                recurrent_t[self.indices, rows] = self.data
+                self._casts[key] = recurrent_t
+            else:  # a threshold raised above the density W was stored for
+                indptr, indices, data = csr_arrays(self.recurrent_t.T)
+                self._casts[key] = (indptr, indices, data.astype(dtype))
+        return self._casts[key]
+
     def recurrent_operands(self, dtype, batched):
-        """``(W.T, indptr, indices, data, residual kind, diag, blocks, R.T)`` in dtype."""
+        """``(W.T, indptr, indices, data, residual kind, diag, blocks, R.T)`` in dtype.
+
+        The path (CSR or dense) is chosen per call by :meth:`uses_sparse`; a layout
+        that is not stored is built on first use and cached.
+        """
         if self.uses_sparse(batched):
-            indptr, indices = self.indptr, self.indices
-            if indptr.size == 0:  # a threshold raised above the density W was stored for
-                indptr, indices, data = csr_arrays(self.recurrent_weights)
-                data = data.astype(dtype)
+            if self.stores_sparse:
+                indptr, indices, data = self.indptr, self.indices, self._cast("data", dtype)
             else:
-                data = self._cast("data", dtype)
+                indptr, indices, data = self._other_layout(dtype)
             recurrent_t = np.zeros((0, 0), dtype=dtype)
         else:
             indptr = indices = np.zeros(0, np.int64)
             data = np.zeros(0, dtype)
-            recurrent_t = self._cast("recurrent_t", dtype)
+            if self.stores_sparse:
+                recurrent_t = self._other_layout(dtype)
+            else:
+                recurrent_t = self._cast("recurrent_t", dtype)
         return (
             recurrent_t,
             indptr,

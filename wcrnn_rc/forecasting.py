@@ -99,11 +99,12 @@ def closed_loop_network(network, coef, intercept):
         )
     U = network.input_weights
     U_y, U_x = U[:, :n_targets], U[:, n_targets:]
-    W = network.recurrent_weights + U_y @ coef
+    # The feedback term U_y V is dense whatever W's density: the closed loop runs dense
+    # (dense_recurrent_weights checks that an N x N array fits).
+    W = network.dense_recurrent_weights() + U_y @ coef
     if U_x.shape[1] == 0:
         U_x = np.zeros((network.n_units, 1))
     empty = np.zeros(0, np.int64)
-    # The feedback term makes W dense whatever the reservoir's density.
     return Network(
         recurrent_t=np.ascontiguousarray(W.T),
         indptr=empty,

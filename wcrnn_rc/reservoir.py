@@ -4,6 +4,9 @@ import numbers
 import threading
 
 import numpy as np
+import scipy.sparse
+import scipy.sparse.csgraph
+import scipy.sparse.linalg
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -19,6 +22,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
+from . import _config, _memory
 from ._constants import ACTIVATIONS
 from ._dask import is_dask_array, map_sequences
 from ._network import (
@@ -26,6 +30,7 @@ from ._network import (
     SEQUENCE_FEATURES,
     FeatureSpec,
     Network,
+    dense_bytes,
     harvest_features,
     principal_axes,
     state_quantiles,
@@ -42,6 +47,8 @@ __all__ = [
     "input_weight_matrix",
     "random_bias",
     "recurrent_weight_matrix",
+    "sparse_recurrent_weights",
+    "spectral_radius",
 ]
 
 # Parameters fixed by fit (the weights and the residual are drawn from them), and the
@@ -52,6 +59,7 @@ _STRUCTURAL_PARAMS = (
     "residual_scale",
     "recurrent_gain",
     "density",
+    "fan_in",
     "input_scaling",
     "bias_scaling",
     "recurrent_weights",
@@ -82,6 +90,8 @@ _DEFAULT_RESIDUAL_SCALE = 0.95
 # One-step prediction of a standardised series lost nothing at RMS 3, 0.006 in R^2 at
 # 6, and fell below repeating the last value by 18 (docs/getting_started.md).
 _SATURATION_RMS = 10.0
+# Up to this many input features the saturation check uses the moments of U.
+_SATURATION_MOMENTS_MAX_FEATURES = 64
 # The named residuals that take their scale from residual_scale.
 _SCALED_RESIDUALS = ("identity", "orthogonal", "rotational", "tanh")
 
@@ -177,7 +187,9 @@ def recurrent_weight_matrix(n_units, *, density=1.0, gain=1.0, random_state=None
 
     Entries are N(0, gain**2 / (density * n_units)) on a random pattern that keeps
     each entry with probability ``density``, so the spectral radius of W is about
-    ``gain`` (the circular law).
+    ``gain`` (the circular law). Below a density of 1 the draw is
+    :func:`sparse_recurrent_weights`' (rescaled to exactly ``gain`` where the
+    expected fan-in ``density * n_units`` is below 5), made dense.
 
     Parameters
     ----------
@@ -195,6 +207,10 @@ def recurrent_weight_matrix(n_units, *, density=1.0, gain=1.0, random_state=None
     -------
     W : ndarray of shape (n_units, n_units)
 
+    See Also
+    --------
+    sparse_recurrent_weights : The same distribution in CSR, in O(nnz) memory.
+
     Examples
     --------
     >>> import numpy as np
@@ -203,11 +219,274 @@ def recurrent_weight_matrix(n_units, *, density=1.0, gain=1.0, random_state=None
     >>> round(float(np.max(np.abs(np.linalg.eigvals(W)))), 1)
     0.5
     """
-    rng = check_random_state(random_state)
-    W = rng.standard_normal((n_units, n_units)) * (gain / np.sqrt(density * n_units))
     if density < 1.0:
-        W[rng.random_sample((n_units, n_units)) >= density] = 0.0
-    return W
+        return sparse_recurrent_weights(
+            n_units, density=density, gain=gain, random_state=random_state
+        ).toarray()
+    rng = check_random_state(random_state)
+    return rng.standard_normal((n_units, n_units)) * (gain / np.sqrt(n_units))
+
+
+# Expected fan-in (density * n_units, or fan_in) below which the circular law does not
+# set W's spectral radius: at N = 1500 and gain 1, fan-ins of 5 to 50 gave radii
+# 1.01-1.06 (as a dense draw does), 2 gave 0.94-1.38, 1 gave 0.76-1.78, and below 1 W
+# is often nilpotent (radius 0) or up to 1.98. Below it the draw is rescaled to the
+# measured radius (spectral_radius: sparse, per strongly connected component).
+EXACT_RADIUS_MAX_FAN_IN = 5
+# A draw's temporaries hold at most this many entries at once when it goes row block
+# by row block (the dense-ish patterns above _REJECTION_MAX_FRACTION).
+_DRAW_BLOCK_ELEMENTS = 1 << 22
+# Up to this fraction of a row kept, distinct columns are drawn by redrawing repeats
+# (each round keeps a fraction of at least 1 - this of the repeats' redraws); above it,
+# by a row-block Bernoulli mask or permutation, whose O(N**2) time is then O(nnz).
+_REJECTION_MAX_FRACTION = 0.25
+# Strongly connected components up to this size get a dense eigendecomposition.
+_DENSE_EIG_MAX_UNITS = 1000
+
+
+def _distinct_columns(counts, n_units, rng):
+    """Sorted distinct column indices per row (CSR order), ``counts[i]`` in row i.
+
+    Draws with replacement, then redraws each repeat within its row until none is
+    left; symmetric in the columns, so each row's set is uniform among the sets of
+    its size. O(nnz) memory: one int64 key per non-zero (row * N + column).
+    """
+    keys = np.repeat(np.arange(n_units, dtype=np.int64) * n_units, counts)
+    keys += rng.randint(0, n_units, size=keys.size, dtype=np.int64)
+    while True:
+        keys.sort()
+        repeats = np.flatnonzero(keys[1:] == keys[:-1]) + 1
+        if repeats.size == 0:
+            break
+        rows = keys[repeats] // n_units
+        keys[repeats] = rows * n_units + rng.randint(0, n_units, size=rows.size, dtype=np.int64)
+    np.remainder(keys, n_units, out=keys)
+    return keys
+
+
+def _blockwise_pattern(n_units, density, fan_in, rng):
+    """Row counts and CSR columns of a pattern keeping at least a quarter of each row."""
+    block = max(1, _DRAW_BLOCK_ELEMENTS // n_units)
+    counts, columns = [], []
+    for start in range(0, n_units, block):
+        n_rows = min(block, n_units - start)
+        if fan_in is None:  # each entry kept with probability density
+            rows, cols = np.nonzero(rng.random_sample((n_rows, n_units)) < density)
+            counts.append(np.bincount(rows, minlength=n_rows))
+        else:  # the first fan_in columns of a random permutation of each row
+            cols = np.sort(np.argsort(rng.random_sample((n_rows, n_units)), axis=1)[:, :fan_in])
+            counts.append(np.full(n_rows, fan_in))
+        columns.append(cols.ravel().astype(np.int64))
+    return np.concatenate(counts).astype(np.int64), np.concatenate(columns)
+
+
+def sparse_recurrent_weights(
+    n_units, *, density=None, fan_in=None, gain=1.0, exact_radius="auto", random_state=None
+):
+    """Draw the recurrent weights W as a sparse CSR matrix, in O(nnz) memory and time.
+
+    The pattern first, then the values: with ``density``, each row keeps a
+    Binomial(n_units, density) number of distinct columns, chosen uniformly (so each
+    entry is kept with probability ``density``, as in
+    :func:`recurrent_weight_matrix`); with ``fan_in``, every row keeps exactly
+    ``fan_in``. The kept entries are N(0, gain**2 / fan-in), the fan-in being
+    ``density * n_units`` or ``fan_in``, so that the spectral radius is about
+    ``gain`` (the circular law). No N x N array is made.
+
+    Parameters
+    ----------
+    n_units : int
+        Number of units N.
+    density : float, default=None
+        Probability that an entry is kept, in (0, 1]. Give it or ``fan_in``.
+    fan_in : int, default=None
+        Exact number of non-zeros per row, in [1, n_units].
+    gain : float, default=1.0
+        The spectral radius sought.
+    exact_radius : {"auto", True, False}, default="auto"
+        Rescale W so that its spectral radius is exactly ``gain``, computed by
+        :func:`spectral_radius`. ``"auto"`` does so where the circular law is
+        unreliable: a fan-in (expected or fixed) below 5. Where W is nilpotent
+        (no cycles: radius 0, common below a fan-in of 1) it cannot be rescaled;
+        it is left as drawn, with a warning.
+    random_state : int, RandomState instance or None, default=None
+        Controls the draw. Pass an int for reproducible output across multiple
+        function calls.
+
+    Returns
+    -------
+    W : scipy.sparse.csr_array of shape (n_units, n_units)
+        float64 values, int64 indices, sorted within rows.
+
+    See Also
+    --------
+    recurrent_weight_matrix : The dense draw (``density=1``, the default reservoir).
+
+    Examples
+    --------
+    >>> from wcrnn_rc.reservoir import sparse_recurrent_weights, spectral_radius
+    >>> W = sparse_recurrent_weights(1000, fan_in=10, random_state=0)
+    >>> W.nnz, W.shape
+    (10000, (1000, 1000))
+    >>> W = sparse_recurrent_weights(1000, density=0.002, gain=0.9, random_state=0)
+    >>> round(spectral_radius(W), 6)          # fan-in 2: rescaled to the gain
+    0.9
+    """
+    indptr, indices, data, _ = _draw_sparse(
+        n_units, density, fan_in, gain, exact_radius, random_state
+    )
+    return _csr(indptr, indices, data)
+
+
+def _csr(indptr, indices, data):
+    n_units = indptr.size - 1
+    return scipy.sparse.csr_array((data, indices, indptr), shape=(n_units, n_units), copy=False)
+
+
+def _expected_fan_in(n_units, density, fan_in):
+    return float(fan_in) if fan_in is not None else density * n_units
+
+
+def _draw_sparse(n_units, density, fan_in, gain, exact_radius, random_state):
+    """``sparse_recurrent_weights``' CSR arrays, and the radius measured (None if not).
+
+    The arrays are the draw's own (no views), so that a network stores them as they are.
+    """
+    if (density is None) == (fan_in is None):
+        raise ValueError("Give exactly one of density and fan_in.")
+    if fan_in is not None:
+        if isinstance(fan_in, bool) or not isinstance(fan_in, numbers.Integral):
+            raise TypeError(f"fan_in must be an int; got {fan_in!r}.")
+        if not 1 <= fan_in <= n_units:
+            raise ValueError(f"fan_in must be in [1, n_units={n_units}]; got {fan_in}.")
+    elif not 0 < density <= 1:
+        raise ValueError(f"density must be in (0, 1]; got {density}.")
+    if exact_radius not in ("auto", True, False):
+        raise ValueError(f"exact_radius must be 'auto', True or False; got {exact_radius!r}.")
+    rng = check_random_state(random_state)
+    fraction = fan_in / n_units if fan_in is not None else density
+    if fraction <= _REJECTION_MAX_FRACTION:
+        if fan_in is None:
+            counts = rng.binomial(n_units, density, size=n_units).astype(np.int64)
+        else:
+            counts = np.full(n_units, fan_in, dtype=np.int64)
+        indices = _distinct_columns(counts, n_units, rng)
+    else:
+        counts, indices = _blockwise_pattern(n_units, density, fan_in, rng)
+    indptr = np.zeros(n_units + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    data = rng.standard_normal(indices.size)
+    data *= gain / np.sqrt(_expected_fan_in(n_units, density, fan_in))
+    radius = None
+    if exact_radius is True or (
+        exact_radius == "auto"
+        and _expected_fan_in(n_units, density, fan_in) < EXACT_RADIUS_MAX_FAN_IN
+    ):
+        radius = _rescale_to_gain(_csr(indptr, indices, data), gain)  # a view: scales data
+    return indptr, indices, data, radius
+
+
+def _rescale_to_gain(W, gain):
+    """Scale W (in place) to spectral radius ``gain``; return the radius it then has."""
+    if gain == 0:
+        return 0.0
+    radius = spectral_radius(W)
+    if not np.isfinite(radius):  # ARPACK did not converge: spectral_radius warned
+        return None
+    if radius <= _NILPOTENT_RADIUS * gain:
+        warn_external(
+            f"The sparse W drawn has no cycles (it is nilpotent: spectral radius 0), so it "
+            f"cannot be scaled to recurrent_gain={gain:g}; it is left as drawn. Raise the "
+            "density or fan_in (an expected fan-in below 1 often gives no cycles).",
+            UserWarning,
+        )
+        return 0.0
+    W.data *= gain / radius
+    return float(gain)
+
+
+# Below this fraction of the gain a measured radius is rounding of an exact 0.
+_NILPOTENT_RADIUS = 1e-12
+
+
+def spectral_radius(W, *, tol=1e-8, random_state=0):
+    """The spectral radius ``max |eig W|`` of a dense or sparse square matrix.
+
+    A sparse W is split into its strongly connected components (the graph of its
+    non-zeros): its eigenvalues are those of the components' diagonal blocks, so a
+    nilpotent W (no cycles) gets exactly 0, small components a dense
+    eigendecomposition, and large ones ARPACK (``scipy.sparse.linalg.eigs``,
+    ``which="LM"``), in O(nnz) memory.
+
+    Parameters
+    ----------
+    W : ndarray or scipy sparse matrix/array of shape (n, n)
+    tol : float, default=1e-8
+        Relative accuracy asked of ARPACK.
+    random_state : int, RandomState instance or None, default=0
+        ARPACK's starting vector, so that the result is reproducible.
+
+    Returns
+    -------
+    radius : float
+        NaN, with a warning, when ARPACK does not converge on a component too large
+        for a dense eigendecomposition.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from wcrnn_rc.reservoir import spectral_radius
+    >>> spectral_radius(np.array([[0.0, 2.0], [0.5, 0.0]]))
+    1.0
+    >>> import scipy.sparse
+    >>> spectral_radius(scipy.sparse.csr_array(np.triu(np.ones((3, 3)), 1)))  # nilpotent
+    0.0
+    """
+    if not scipy.sparse.issparse(W):
+        W = np.asarray(W, dtype=np.float64)
+        return float(np.max(np.abs(np.linalg.eigvals(W)))) if W.size else 0.0
+    W = scipy.sparse.csr_array(W, dtype=np.float64)
+    n_comp, labels = scipy.sparse.csgraph.connected_components(
+        W, directed=True, connection="strong"
+    )
+    sizes = np.bincount(labels, minlength=n_comp)
+    diagonal = np.abs(W.diagonal())
+    # A unit in a component of its own contributes its self-loop (0 without one).
+    alone = sizes[labels] == 1
+    radius = float(diagonal[alone].max()) if alone.any() else 0.0
+    order = np.argsort(labels, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    rng = check_random_state(random_state)
+    for comp in np.flatnonzero(sizes > 1):
+        units = order[starts[comp] : starts[comp + 1]]
+        block = W[units][:, units]
+        if units.size <= _DENSE_EIG_MAX_UNITS:
+            value = np.max(np.abs(np.linalg.eigvals(block.toarray())))
+        else:
+            value = _arpack_radius(block, tol, rng)
+        if np.isnan(value):
+            return np.nan
+        radius = max(radius, float(value))
+    return radius
+
+
+def _arpack_radius(block, tol, rng):
+    v0 = rng.uniform(-1.0, 1.0, size=block.shape[0])
+    for ncv, maxiter in ((None, 20 * block.shape[0]), (64, 100 * block.shape[0])):
+        try:
+            values = scipy.sparse.linalg.eigs(
+                block, k=1, which="LM", tol=tol, v0=v0, ncv=ncv, maxiter=maxiter,
+                return_eigenvectors=False,
+            )  # fmt: skip
+            return float(np.abs(values).max())
+        except scipy.sparse.linalg.ArpackNoConvergence:
+            continue
+    warn_external(
+        f"ARPACK did not converge on the spectral radius of a {block.shape[0]}-unit "
+        "component of W; W is left at the circular-law scale.",
+        UserWarning,
+    )
+    return np.nan
 
 
 def input_weight_matrix(n_units, n_features, *, scaling=1.0, random_state=None):
@@ -264,6 +543,21 @@ def random_bias(n_units, *, scaling=1.0, random_state=None):
     """
     rng = check_random_state(random_state)
     return rng.uniform(-1.0, 1.0, size=n_units) * scaling
+
+
+def _check_explicit_recurrent(W, shape):
+    """A user-given W: a float64 ndarray, or a canonical CSR array when given sparse."""
+    if not scipy.sparse.issparse(W):
+        return _check_explicit(W, "recurrent_weights", shape)
+    try:
+        W = scipy.sparse.csr_array(W, dtype=np.float64, copy=True)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"recurrent_weights must be a numeric sparse matrix: {exc}") from exc
+    if W.shape != shape:
+        raise ValueError(f"recurrent_weights has shape {W.shape}; expected {shape}.")
+    if not np.all(np.isfinite(W.data)):
+        raise ValueError("recurrent_weights contains NaN or infinity.")
+    return W
 
 
 def _check_explicit(array, name, shape):
@@ -334,10 +628,19 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     activation : {"tanh", "relu", "identity"}, default="tanh"
         Activation f of the non-linear branch.
     recurrent_gain : float, default=1.0
-        Approximate spectral radius of W, see :func:`~wcrnn_rc.reservoir.recurrent_weight_matrix`.
+        Approximate spectral radius of W, see :func:`~wcrnn_rc.reservoir.recurrent_weight_matrix`;
+        exact for a sparse W whose fan-in is below 5, see
+        :func:`~wcrnn_rc.reservoir.sparse_recurrent_weights`.
     density : float, default=1.0
-        Fraction of non-zero entries of W. At or below 0.1 for one series, or 0.02
-        for a batch of sequences, the kernels use a sparse (CSR) product.
+        Fraction of non-zero entries of W (each entry kept with this probability).
+        Below 1, W is drawn sparse, in O(nnz) memory
+        (:func:`~wcrnn_rc.reservoir.sparse_recurrent_weights`). At or below 0.1
+        W is stored as CSR, and the kernels use a sparse product for one series (at
+        or below 0.02, for a batch of sequences too).
+    fan_in : int, default=None
+        Draw W with exactly this many non-zeros per row (the usual choice for wide
+        reservoirs, e.g. 10), instead of a ``density``; needs ``density=1.0`` (the
+        default), and at most ``n_units``.
     input_scaling : float, default=1.0
         U is uniform on [-input_scaling, input_scaling]. Inputs should be of order 1
         and centred (see Notes).
@@ -393,8 +696,10 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     bidirectional : bool, default=False
         Also run every sequence time-reversed (from ``h_0 = 0`` at its last step)
         and append that run's features after the forward ones.
-    recurrent_weights : array-like of shape (n_units, n_units), default=None
-        Explicit W; replaces the random draw.
+    recurrent_weights : array-like or scipy sparse matrix of shape (n_units, n_units), \
+            default=None
+        Explicit W, dense or sparse; replaces the random draw (``recurrent_gain``,
+        ``density`` and ``fan_in`` are then not used).
     input_weights : array-like of shape (n_units, n_features), default=None
         Explicit U; replaces the random draw.
     bias : array-like of shape (n_units,), default=None
@@ -411,8 +716,15 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     ppv_thresholds_ : ndarray of shape (ppv_quantiles, n_units) or None
         The ``"ppv"`` thresholds fitted with ``ppv_quantiles`` (read-only); None
         without.
-    recurrent_weights_ : ndarray of shape (n_units, n_units)
-        W (read-only).
+    recurrent_weights_ : ndarray or scipy.sparse.csr_array of shape (n_units, n_units)
+        W (read-only), in the layout the network stores it: an ndarray when dense
+        (density above 0.1), a ``csr_array`` when sparse. ``network_`` offers
+        ``dense_recurrent_weights()`` for an ndarray either way.
+    recurrent_spectral_radius_ : float
+        The spectral radius of W: measured in ``fit`` for a rescaled sparse draw (a
+        fan-in below 5), else computed on first access
+        (:func:`~wcrnn_rc.reservoir.spectral_radius`, sparse for a sparse W) and
+        cached.
     input_weights_ : ndarray of shape (n_units, `n_features_in_`)
         U (read-only).
     bias_ : ndarray of shape (n_units,)
@@ -507,6 +819,7 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         "activation": [StrOptions(set(ACTIVATIONS))],
         "recurrent_gain": [Interval(numbers.Real, 0, None, closed="left")],
         "density": [Interval(numbers.Real, 0, 1, closed="right")],
+        "fan_in": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "input_scaling": [Interval(numbers.Real, 0, None, closed="left")],
         "bias_scaling": [Interval(numbers.Real, 0, None, closed="left")],
         "sequence_features": [StrOptions({*SEQUENCE_FEATURES, "both"}), list, tuple],
@@ -516,7 +829,7 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         "model_space_target": [StrOptions(set(MODEL_SPACE_TARGETS))],
         "model_space_alpha": [Interval(numbers.Real, 0, None, closed="neither")],
         "bidirectional": ["boolean"],
-        "recurrent_weights": ["array-like", None],
+        "recurrent_weights": ["array-like", "sparse matrix", None],
         "input_weights": ["array-like", None],
         "bias": ["array-like", None],
         "random_state": ["random_state"],
@@ -532,6 +845,7 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         activation="tanh",
         recurrent_gain=1.0,
         density=1.0,
+        fan_in=None,
         input_scaling=1.0,
         bias_scaling=0.1,
         sequence_features="last",
@@ -553,6 +867,7 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self.activation = activation
         self.recurrent_gain = recurrent_gain
         self.density = density
+        self.fan_in = fan_in
         self.input_scaling = input_scaling
         self.bias_scaling = bias_scaling
         self.sequence_features = sequence_features
@@ -595,8 +910,49 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     def __sklearn_is_fitted__(self):
         return "_network" in self.__dict__
 
+    def _check_fits(self, n_features):
+        """``MemoryError`` before drawing a network whose arrays would not fit."""
+        n_units = self.n_units
+        if self.recurrent_weights is not None:
+            w_bytes, layout = 0, "given W"  # already in memory
+        elif self.fan_in is None and self.density == 1.0:
+            # the draw and its transposed copy (the dense layout) are held at once
+            w_bytes, layout = 2 * dense_bytes(n_units), "dense W (N x N float64, and W.T)"
+        else:
+            nnz = self.fan_in * n_units if self.fan_in is not None else self.density * n_units**2
+            # the stored CSR arrays plus the draw's keys and values
+            w_bytes = _memory.csr_bytes(n_units, nnz) + 16 * nnz
+            layout = f"sparse W ({nnz:.3g} expected non-zeros)"
+            if nnz / n_units**2 > max(_config.SPARSE_MAX_DENSITY.values()):
+                w_bytes += dense_bytes(n_units)
+                layout = f"W drawn sparse ({nnz:.3g} non-zeros), stored dense"
+        dense_residual = isinstance(self.residual, str) and self.residual == "orthogonal"
+        # a Haar-orthogonal R: the Gaussian draw, its QR and R itself
+        r_bytes = 3 * dense_bytes(n_units) if dense_residual else 0
+        other = 8 * n_units * (n_features + 8)  # U, b, the residual's O(N) operands
+        total = w_bytes + r_bytes + other
+        _memory.check_fits(
+            total,
+            f"{type(self).__name__}(n_units={n_units}, density={self.density}, "
+            f"fan_in={self.fan_in}) with {layout}"
+            + (", a dense orthogonal residual" if r_bytes else ""),
+            hint="Lower n_units, or draw W sparse (density well below 1, or fan_in).",
+        )
+
     def _build(self, seqs):
         n_units, n_features = self.n_units, seqs.n_features
+        if self.fan_in is not None and self.recurrent_weights is None:
+            if self.density != 1.0:
+                raise ValueError(
+                    f"fan_in={self.fan_in} and density={self.density} both set the sparsity "
+                    "of W; give one of them (leave density=1.0 with fan_in)."
+                )
+            if self.fan_in > n_units:
+                raise ValueError(
+                    f"fan_in={self.fan_in} exceeds n_units={n_units}: a row has at most "
+                    "n_units non-zeros."
+                )
+        self._check_fits(n_features)
         rng = check_random_state(self.random_state)
         # The ppv levels take a fifth seed only when asked for: a RandomState shared with
         # the caller advances as before otherwise, and the first four seeds never change.
@@ -615,12 +971,21 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         residual = make_residual(self.residual, self.residual_scale).build(
             n_units, X=seqs.data, random_state=seeds[0]
         )
-        if self.recurrent_weights is None:
-            W = recurrent_weight_matrix(
-                n_units, density=self.density, gain=self.recurrent_gain, random_state=seeds[1]
-            )
+        radius = None
+        if self.recurrent_weights is not None:
+            W = _check_explicit_recurrent(self.recurrent_weights, (n_units, n_units))
+        elif self.fan_in is None and self.density == 1.0:  # the default, drawn as ever
+            W = recurrent_weight_matrix(n_units, gain=self.recurrent_gain, random_state=seeds[1])
         else:
-            W = _check_explicit(self.recurrent_weights, "recurrent_weights", (n_units, n_units))
+            *W, radius = _draw_sparse(
+                n_units,
+                None if self.fan_in is not None else self.density,
+                self.fan_in,
+                self.recurrent_gain,
+                "auto",
+                seeds[1],
+            )
+            W = tuple(W)  # the CSR arrays, stored as they are
         if self.input_weights is None:
             U = input_weight_matrix(
                 n_units, n_features, scaling=self.input_scaling, random_state=seeds[2]
@@ -633,8 +998,15 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             b = _check_explicit(self.bias, "bias", (n_units,))
 
         network = Network.from_weights(
-            W, U, b, residual, coupling=self.coupling, activation=self.activation
+            W,
+            U,
+            b,
+            residual,
+            coupling=self.coupling,
+            activation=self.activation,
+            recurrent_radius=np.nan if radius is None else radius,
         )
+        del W  # only the network's layout is kept
         features = self._feature_names()
         if "model_space" in features:
             # The model space reads the states in their principal axes, fitted on the
@@ -660,7 +1032,7 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self._output_kinds = {}
         self.residual_ = residual
         # Read-only views of the network's arrays: nothing can change the fitted network.
-        self.recurrent_weights_ = network.recurrent_weights
+        # (recurrent_weights_ is a property: a stored view would pickle as a copy.)
         self.input_weights_ = network.input_weights
         self.bias_ = network.bias
 
@@ -686,8 +1058,19 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             return
         steps = np.concatenate(seqs.data) if len(seqs) > 1 else seqs.data[0]
         sample = steps[:: max(1, len(steps) // 10_000)].astype(np.float64)
-        drive = sample @ self.input_weights_.T + self.bias_
-        rms = float(np.sqrt(np.mean(drive**2)))
+        U, b = self.input_weights_, self.bias_
+        if U.shape[1] <= _SATURATION_MOMENTS_MAX_FEATURES:
+            # sum_t ||U x_t + b||^2 from d x d moments: no (n_rows, N) array, which for
+            # a wide reservoir (10^5 units) would be larger than its sparse W
+            gram, cross = U.T @ U, U.T @ b
+            squares = (
+                np.einsum("ti,ij,tj->", sample, gram, sample)
+                + 2.0 * np.sum(sample @ cross)
+                + len(sample) * float(b @ b)
+            )
+            rms = float(np.sqrt(max(squares, 0.0) / (len(sample) * U.shape[0])))
+        else:
+            rms = float(np.sqrt(np.mean((sample @ U.T + b) ** 2)))
         if rms > _SATURATION_RMS:
             warn_external(
                 f"The input drives tanh deep into saturation (RMS of U x + b = {rms:.3g} > "
@@ -698,6 +1081,26 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             )
 
     # ---------------------------------------------------------------- the network
+
+    @property
+    def recurrent_weights_(self):
+        """ndarray or scipy.sparse.csr_array of shape (n_units, n_units): W, read-only,
+        in the network's stored layout (a ``csr_array`` when stored sparse)."""
+        check_is_fitted(self)
+        return self._network.recurrent_weights
+
+    @property
+    def recurrent_spectral_radius_(self):
+        """float: the spectral radius of W (measured in fit, or on first access; cached)."""
+        check_is_fitted(self)
+        network = self._network
+        if not np.isnan(network.recurrent_radius):
+            return network.recurrent_radius
+        if "recurrent_spectral_radius_" not in self._dynamics_cache:
+            self._dynamics_cache["recurrent_spectral_radius_"] = spectral_radius(
+                network.recurrent_weights
+            )
+        return self._dynamics_cache["recurrent_spectral_radius_"]
 
     def _check_structure(self):
         """Raise when a parameter fixed by ``fit`` has changed since."""

@@ -209,7 +209,8 @@ class WCRNNCell(nn.Module):
         network = reservoir.network_  # validated coupling and activation, read-only arrays
         self.activation = reservoir.activation
         self.train_residual = bool(train_residual)
-        self.weight_hh = nn.Parameter(tensor(network.recurrent_weights))
+        # torch trains a dense W (a sparse reservoir's W is made dense, size-checked)
+        self.weight_hh = nn.Parameter(tensor(network.dense_recurrent_weights()))
         self.weight_ih = nn.Parameter(tensor(network.input_weights))
         self.bias = nn.Parameter(tensor(network.bias))
         self.register_buffer("coupling", tensor(network.coupling))
