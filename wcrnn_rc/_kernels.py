@@ -106,46 +106,44 @@ def _activate(a, activation):
     return a
 
 
-# Eigen's float tanh (a [13/6] rational on [-7.9, 7.9]): float32 arithmetic, one
-# division. The float64 _tanh on float32 states cost 0.8x a whole N = 200 GEMM step.
-_TANH32_CLAMP = np.float32(7.90531110763549805)
-_TANH32_ALPHA = (
-    np.float32(4.89352455891786e-03),
-    np.float32(6.37261928875436e-04),
-    np.float32(1.48572235717979e-05),
-    np.float32(5.12229709037114e-08),
-    np.float32(-8.60467152213735e-11),
-    np.float32(2.00018790482477e-13),
-    np.float32(-2.76076847742355e-16),
+# Cephes' tanhf in float32 arithmetic: a polynomial for |x| <= 0.625, else
+# 1 - 2 / (exp(2|x|) + 1) with expf's range reduction and polynomial (one division).
+# Within 1.3 float32 ulp of tanh; the float64 _tanh on float32 states took 1.7x as long.
+_F32 = np.float32
+_TANH32_SMALL = (
+    _F32(-5.70498872745e-3),
+    _F32(2.06390887954e-2),
+    _F32(-5.37397155531e-2),
+    _F32(1.33314422036e-1),
+    _F32(-3.33332819422e-1),
 )
-_TANH32_BETA = (
-    np.float32(4.89352518554385e-03),
-    np.float32(2.26843463243900e-03),
-    np.float32(1.18534705686654e-04),
-    np.float32(1.19825839466702e-06),
+_EXP32 = (
+    _F32(1.9875691500e-4),
+    _F32(1.3981999507e-3),
+    _F32(8.3334519073e-3),
+    _F32(4.1665795894e-2),
+    _F32(1.6666665459e-1),
+    _F32(5.0000001201e-1),
 )
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)
 def _tanh32(x):
-    """tanh of a float32 in float32 arithmetic (within a few float32 ulp of tanh)."""
+    """tanh of a float32 in float32 arithmetic (Cephes' tanhf; |x| clamped at 10)."""
     x = np.float32(x)
-    a = min(abs(x), _TANH32_CLAMP)  # NaN stays NaN (min keeps its first argument)
+    a = min(abs(x), _F32(10.0))  # NaN stays NaN (min keeps its first argument)
     z = a * a
-    alpha = _TANH32_ALPHA
-    beta = _TANH32_BETA
-    p = alpha[6]
-    p = p * z + alpha[5]
-    p = p * z + alpha[4]
-    p = p * z + alpha[3]
-    p = p * z + alpha[2]
-    p = p * z + alpha[1]
-    p = p * z + alpha[0]
-    q = beta[3]
-    q = q * z + beta[2]
-    q = q * z + beta[1]
-    q = q * z + beta[0]
-    return np.copysign(a * p / q, x)
+    c = _TANH32_SMALL
+    small = a + a * z * ((((c[0] * z + c[1]) * z + c[2]) * z + c[3]) * z + c[4])
+    y = a + a
+    n = np.floor(_F32(1.44269504088896341) * y + _F32(0.5))  # y = n log(2) + r
+    r = y - n * _F32(0.693359375) - n * _F32(-2.12194440e-4)
+    e = _EXP32
+    rr = r * r
+    p = (((((e[0] * r + e[1]) * r + e[2]) * r + e[3]) * r + e[4]) * r + e[5]) * rr + r + _F32(1.0)
+    exp_y = p * np.float32(np.int64(1) << np.int64(n))
+    large = _F32(1.0) - _F32(2.0) / (exp_y + _F32(1.0))
+    return np.copysign(small if a <= _F32(0.625) else large, x)
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)
@@ -234,12 +232,14 @@ def _recurrent_product(h, k, recurrent_t, indptr, indices, data, out, scratch):
             np.dot(h[:k], recurrent_t, out[:k])
         return
     n_units = h.shape[1]
+    # Unsigned positions and column indices: numba then drops its negative-index
+    # wrap-around (measured: 1.4x faster mat-vecs at N = 1e4, as fast as scipy's).
     if k < _CSR_BATCH_MIN_ROWS:
         for b in range(k):
             for i in range(n_units):
                 acc = 0.0
-                for p in range(indptr[i], indptr[i + 1]):
-                    acc += data[p] * h[b, indices[p]]
+                for p in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                    acc += data[p] * h[b, np.uint64(indices[p])]
                 out[b, i] = acc
         return
     # A batch: each CSR row is read once per block of sequences, whose states are
@@ -255,9 +255,9 @@ def _recurrent_product(h, k, recurrent_t, indptr, indices, data, out, scratch):
         for i in range(n_units):
             for b in range(nb):
                 acc[b] = 0.0
-            for p in range(indptr[i], indptr[i + 1]):
+            for p in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
                 w = data[p]
-                j = indices[p]
+                j = np.uint64(indices[p])
                 for b in range(nb):
                     acc[b] += w * scratch[j, b]
             for b in range(nb):
