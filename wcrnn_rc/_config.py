@@ -35,10 +35,11 @@ SMALL_PRODUCT_ROWS_X_UNITS = 256
 
 # A CSR product over at least CSR_BATCH_MIN_ROWS sequences reads each row of W once
 # per block of CSR_BATCH_BLOCK sequences, whose states it transposes into an (N, block)
-# scratch; fewer sequences run one mat-vec each (benchmarks/bench_scale_batched.py,
-# 10 non-zeros per row, per sequence and step at N = 1e4: 16 sequences 0.18 instead of
-# 0.41 ms in float64 and 0.10 instead of 0.29 ms in float32; blocks of 8 and 32 were
-# no faster; one sequence: the plain mat-vec, 3.7x faster than a transposed block).
+# scratch; fewer sequences run one mat-vec each. Measured with 10 non-zeros per row at
+# N = 1e4 (2 loaded cores), per sequence and step: 16 sequences 0.18 instead of 0.41 ms
+# in float64 and 0.10 instead of 0.29 ms in float32; blocks of 8 and 32 were no
+# faster; for one sequence the plain mat-vec was 3.7x faster than a transposed block.
+# benchmarks/bench_scale_batched.py times a batch of 64 against the bare mat-vec loop.
 # numba compiles both into the cached kernels (see SMALL_PRODUCT_ROWS_X_UNITS).
 CSR_BATCH_BLOCK = 16
 CSR_BATCH_MIN_ROWS = 4
