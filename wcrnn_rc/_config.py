@@ -33,6 +33,30 @@ MAX_FUSED_FEATURES = 16
 # index tracks _kernels.py only.
 SMALL_PRODUCT_ROWS_X_UNITS = 256
 
+# A CSR product over at least CSR_BATCH_MIN_ROWS sequences reads each row of W once
+# per block of CSR_BATCH_BLOCK sequences, whose states it transposes into an (N, block)
+# scratch; fewer sequences run one mat-vec each. Measured with 10 non-zeros per row at
+# N = 1e4 (2 loaded cores), per sequence and step: 16 sequences 0.18 instead of 0.41 ms
+# in float64 and 0.10 instead of 0.29 ms in float32; blocks of 8 and 32 were no
+# faster; for one sequence the plain mat-vec was 3.7x faster than a transposed block.
+# benchmarks/bench_scale_batched.py times a batch of 64 against the bare mat-vec loop.
+# numba compiles both into the cached kernels (see SMALL_PRODUCT_ROWS_X_UNITS).
+CSR_BATCH_BLOCK = 16
+CSR_BATCH_MIN_ROWS = 4
+
+# A batched run splits its sequences into chunks that run in parallel threads (one per
+# numba thread, see _kernels.parallel_chunks) when every chunk gets at least
+# PARALLEL_MIN_CHUNK_SEQUENCES sequences and the run at least PARALLEL_MIN_ELEMENTS
+# states (below it, starting the threads costs more than they save). With a dense W
+# the product is already threaded by BLAS; PARALLEL_CHUNKS_DENSE says whether chunks
+# (on one BLAS thread each) beat that. They did (benchmarks/bench_scale_batched.py,
+# 2 loaded cores, N = 200, digits 1797 x 64: 184 instead of 436 ms in float32, 213
+# instead of 319 ms in float64; 20,000 x 200: 1.5-1.9x faster), since chunks need no
+# synchronisation per step. One series (or fewer than 2 chunks' worth) runs serially.
+PARALLEL_MIN_CHUNK_SEQUENCES = 16
+PARALLEL_MIN_ELEMENTS = 1 << 18
+PARALLEL_CHUNKS_DENSE = True
+
 # Memory capacity: up to this many multiply-adds in the readout's products (about
 # N = 400 with the defaults) one BLAS thread is faster than two (2 cores: N = 100 took
 # 6 instead of 20 ms, N = 400 245 instead of 347 ms; N = 800 2.3 instead of 1.6 s).

@@ -446,6 +446,7 @@ class Network:
         operands = self.recurrent_operands(dtype, batched=packing.batch_sizes[0] > 1)
         fused = input_t.shape[0] <= _config.MAX_FUSED_FEATURES
         h = self.initial_states(initial_state, len(seqs), dtype)[packing.order]
+        chunks = _kernels.parallel_chunks(packing.lengths, n_units, dense=operands[1].size == 0)
 
         buffer = np.empty((0, n_units), dtype)  # grown once, reused by every window
         for _, t1, rows, batch_sizes in window_steps(packing, n_units):
@@ -462,17 +463,30 @@ class Network:
                 inputs, kernel_input_t = packed_x[rows], input_t
             else:  # one GEMM for the window's drive beats per-step products
                 inputs, kernel_input_t = packed_x[rows] @ input_t + bias, input_t[:0]
-            h, total = _kernels.run_packed(
-                np.ascontiguousarray(inputs),
-                kernel_input_t,
-                bias,
-                batch_sizes,
-                h,
-                *operands,
-                self.coupling,
-                self.activation,
-                states,
+            inputs = np.ascontiguousarray(inputs)
+            parts = _kernels.run_chunks(
+                _kernels.run_packed,
+                [
+                    (
+                        inputs,
+                        kernel_input_t,
+                        bias,
+                        batch_sizes,
+                        h[first:stop],
+                        *operands,
+                        self.coupling,
+                        self.activation,
+                        states,
+                        first,
+                    )
+                    for first, stop in chunks
+                ],
             )
+            if len(parts) == 1:
+                h, total = parts[0]
+            else:
+                h = np.concatenate([part[0] for part in parts])
+                total = np.concatenate([part[1] for part in parts])
             # Non-finite states persist (inf and NaN propagate through rho and W), so
             # the sums catch a blow-up anywhere in the window.
             if not np.all(np.isfinite(total)):
@@ -848,34 +862,45 @@ def _harvest_one_direction(network, seqs, spec, initial_state=None):
     no_targets = np.zeros((0, n_targets), dtype)
 
     h = network.initial_states(initial_state, n_seq, dtype)[packing.order]
+    chunks = _kernels.parallel_chunks(lengths, n_units, dense=operands[1].size == 0)
     for t0, t1, rows, batch_sizes in window_steps(packing, n_units):
         if fused:
             inputs, kernel_input_t = packed_x[rows], input_t
         else:
             inputs, kernel_input_t = packed_x[rows] @ input_t + bias, input_t[:0]
-        h = _kernels.harvest_packed(
-            np.ascontiguousarray(inputs),
-            kernel_input_t,
-            bias,
-            batch_sizes,
-            h,
-            *operands,
-            network.coupling,
-            network.activation,
-            t0,
-            total,
-            maximum,
-            thresholds,
-            positives,
-            ends,
-            segments,
-            projection,
-            center,
-            np.ascontiguousarray(packed_x[rows]) if input_targets else no_targets,
-            previous,
-            gram,
-            cross,
+        inputs = np.ascontiguousarray(inputs)
+        targets = np.ascontiguousarray(packed_x[rows]) if input_targets else no_targets
+        parts = _kernels.run_chunks(
+            _kernels.harvest_packed,
+            [
+                (
+                    inputs,
+                    kernel_input_t,
+                    bias,
+                    batch_sizes,
+                    h[first:stop],
+                    *operands,
+                    network.coupling,
+                    network.activation,
+                    t0,
+                    total[first:stop],
+                    maximum[first:stop],
+                    thresholds,
+                    positives[first:stop],
+                    ends[first:stop],
+                    segments[first:stop],
+                    projection,
+                    center,
+                    targets,
+                    previous[first:stop],
+                    gram[first:stop],
+                    cross[first:stop],
+                    first,
+                )
+                for first, stop in chunks
+            ],
         )
+        h = parts[0] if len(parts) == 1 else np.concatenate(parts)
         if not np.all(np.isfinite(total)):
             raise FloatingPointError(
                 f"Reservoir states became NaN or infinite by time step {t1}. "
