@@ -9,9 +9,8 @@ What (issue 14, "Kernels at the bound for wide and batched networks"):
   bare GEMMs in NumPy, ``H @ W.T`` with ``H`` of shape (n_sequences, N), once per step.
   Also timed: the harvest in one chunk (no parallel chunks of sequences).
 - **Sparse steps**: one series through a CSR W with 10 non-zeros per row, at
-  N = 1e4 (``WCRNNReservoir(n_units=10_000, density=1e-3)``, its own CSR arrays) and
-  N = 1e5 (a fixed fan-in of 10 drawn here, run by the kernel ``run_packed`` directly,
-  as this branch still builds W dense), against a bare numba CSR mat-vec loop over the
+  N = 1e4 and 1e5 (``WCRNNReservoir(n_units=N, fan_in=10)``, its own CSR arrays),
+  against a bare numba CSR mat-vec loop over the
   same arrays (the honest bound: compiled, no tanh, no residual) and scipy's ``W @ h``
   in a Python loop. Also a batch of 64 series at N = 1e4, per sequence and step.
 
@@ -19,7 +18,8 @@ How: contenders timed interleaved, best and median of the repeats, ratios within
 run (``_common.time_interleaved``). Threads follow the environment: run once with
 ``OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1`` (everything on one core; the machine is
 shared) and once with the defaults (2 cores); the results go to
-``benchmarks/results/bench_scale_batched_<n>thread.json``.
+``benchmarks/results/bench_scale_batched.json`` (all cores) and
+``bench_scale_batched_<n>thread.json`` (fewer).
 
 Targets (issue 14): batched harvest <= 1.1x the GEMM bound; sparse step <= 1.3x the
 bare CSR loop.
@@ -163,14 +163,6 @@ def bare(indptr, indices, data, h, n_steps):
     return lambda: bare_csr_loop(indptr, indices, data, h, n_steps)
 
 
-def fixed_fan_in_csr(n_units, rng):
-    """CSR arrays of a W with NNZ_PER_ROW distinct-ish columns per row, N(0, 1/fan-in)."""
-    indices = np.sort(rng.integers(0, n_units, size=(n_units, NNZ_PER_ROW)), axis=1)
-    indptr = np.arange(0, n_units * NNZ_PER_ROW + 1, NNZ_PER_ROW, dtype=np.int64)
-    data = rng.standard_normal(n_units * NNZ_PER_ROW) / np.sqrt(NNZ_PER_ROW)
-    return indptr, indices.ravel().astype(np.int64), data
-
-
 def kernel_run(indptr, indices, data, n_steps, n_sequences=1):
     """``run_packed`` over CSR arrays (diagonal residual, fused scalar input, tanh)."""
     n_units = len(indptr) - 1
@@ -191,17 +183,12 @@ def bench_sparse():
     rows, summary, timings_all = [], [], {}
     rng = np.random.default_rng(SEED)
     for n_units, (n_steps, repeats) in SPARSE.items():
-        if n_units <= 10_000:
-            X = rng.uniform(-1, 1, size=(1, n_steps, 1))
-            res = reservoir(n_units, density=NNZ_PER_ROW / n_units).fit(X)
-            network = res.network_
-            indptr, indices, data = network.indptr, network.indices, network.data
-            ours = lambda res=res, X=X: res.transform(X)  # noqa: E731
-            label = "WCRNNReservoir.transform, 1 series"
-        else:
-            indptr, indices, data = fixed_fan_in_csr(n_units, rng)
-            ours = kernel_run(indptr, indices, data, n_steps)
-            label = "kernel run_packed, 1 series"
+        X = rng.uniform(-1, 1, size=(1, n_steps, 1))
+        res = reservoir(n_units, fan_in=NNZ_PER_ROW).fit(X)
+        network = res.network_
+        indptr, indices, data = network.indptr, network.indices, network.data
+        ours = lambda res=res, X=X: res.transform(X)  # noqa: E731
+        label = "WCRNNReservoir.transform, 1 series"
         h = rng.standard_normal(n_units)
         W = sp.csr_matrix((data, indices, indptr), shape=(n_units, n_units))
 
@@ -261,7 +248,10 @@ def main():
     summary = batched_summary + sparse_summary
     print("\n" + format_summary(summary))
     path = write_results(
-        f"{NAME}_{threads['numba']}thread",
+        # all cores: the run bench_scale.py reads; fewer: a file of its own
+        NAME
+        if threads["numba"] == numba.config.NUMBA_DEFAULT_NUM_THREADS
+        else f"{NAME}_{threads['numba']}thread",
         {
             "parameters": {
                 "n_units": N_UNITS,

@@ -449,7 +449,12 @@ class Network:
         chunks = _kernels.parallel_chunks(packing.lengths, n_units, dense=operands[1].size == 0)
 
         buffer = np.empty((0, n_units), dtype)  # grown once, reused by every window
-        for _, t1, rows, batch_sizes in window_steps(packing, n_units):
+        # A window holds its input rows, and N values per row only for a state buffer or
+        # a drive computed outside the step; without either, far more steps fit in one
+        # (a batch of 20,000 sequences at N = 200 ran one step per window, each paying
+        # the kernel call's allocations and the finiteness check).
+        per_row = n_units if (store_states and out is None) or not fused else seqs.n_features
+        for _, t1, rows, batch_sizes in window_steps(packing, per_row):
             n_rows = rows.stop - rows.start
             if out is not None:
                 states = out[rows]
@@ -529,20 +534,21 @@ class Network:
         return states[0]
 
 
-def window_steps(packing, n_units):
+def window_steps(packing, values_per_row):
     """The windows of a run: ``(t0, t1, rows, batch_sizes)`` for steps ``t0:t1``.
 
-    Each window covers at most ``_config.WINDOW_ELEMENTS // n_units`` packed rows
+    Each window covers at most ``_config.WINDOW_ELEMENTS // values_per_row`` packed rows
     (and at least one step); ``rows`` is its slice of packed rows and
     ``batch_sizes`` its steps' batch sizes, C-contiguous for the kernels. One
     sequence needs no O(n_steps) index array: its row t is step t.
     """
-    max_rows = max(1, _config.WINDOW_ELEMENTS // n_units)
+    max_rows = max(1, _config.WINDOW_ELEMENTS // max(values_per_row, 1))
     n_steps = len(packing.batch_sizes)
     if len(packing.order) == 1:
+        ones = np.ones(min(max_rows, n_steps), np.int64)  # every window's batch sizes
         for t0 in range(0, n_steps, max_rows):
             t1 = min(t0 + max_rows, n_steps)
-            yield t0, t1, slice(t0, t1), np.ones(t1 - t0, np.int64)
+            yield t0, t1, slice(t0, t1), ones[: t1 - t0]
         return
     step_rows = np.concatenate([[0], np.cumsum(packing.batch_sizes)])
     t0 = 0
@@ -863,7 +869,10 @@ def _harvest_one_direction(network, seqs, spec, initial_state=None):
 
     h = network.initial_states(initial_state, n_seq, dtype)[packing.order]
     chunks = _kernels.parallel_chunks(lengths, n_units, dense=operands[1].size == 0)
-    for t0, t1, rows, batch_sizes in window_steps(packing, n_units):
+    # The harvest keeps no states: a window holds its input rows (and the drive, when
+    # computed outside the step), as in Network.state_windows.
+    per_row = seqs.n_features if fused else n_units
+    for t0, t1, rows, batch_sizes in window_steps(packing, per_row):
         if fused:
             inputs, kernel_input_t = packed_x[rows], input_t
         else:
