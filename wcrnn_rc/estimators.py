@@ -586,8 +586,8 @@ memory_curve_ :
     little extra cost (accumulated in the same compiled run). Comparing each unit
     with five thresholds at quantiles of its training states (``ppv_quantiles=5``)
     instead of 0 raised it from 0.916 to 0.939 over three seeds (ArrowHead 0.74 to
-    0.82, OSULeaf 0.82 to 0.89; the other four within 0.01), for about 1.5 times
-    the fit time on the longest series (OSULeaf, 427 steps). The identity
+    0.82, OSULeaf 0.82 to 0.89; the other four within 0.01), for about twice the
+    fit time on the longest series (OSULeaf, 427 steps). The identity
     residual was better only on BasicMotions and worse on OSULeaf (0.51 against
     0.84); the model space (``"model_space"``) and bidirectional runs helped on
     some datasets and cost two to three times as much. ``RidgeClassifierCV`` beat a
