@@ -25,10 +25,8 @@ Usage::
 """
 
 import argparse
-import sys
 
-from _common import format_table
-from run_all import print_summary, run_benchmark
+from run_all import report, run_benchmark
 
 PARTS = ("wide", "batched", "long", "dask")
 
@@ -42,11 +40,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     names = [f"bench_scale_{part}" for part in (args.parts or PARTS)]
     runs = {} if args.summary_only else {name: run_benchmark(name) for name in names}
-    print_summary(names, runs, markdown=args.markdown)
-    failed = [name for name, (code, _) in runs.items() if code]
-    if failed:
-        print("\n" + format_table(["failed benchmark"], [[name] for name in failed]))
-        sys.exit(1)
+    report(names, runs, markdown=args.markdown)
 
 
 if __name__ == "__main__":

@@ -100,6 +100,15 @@ def print_summary(names, runs, *, markdown):
             print(markdown_table(SUMMARY_HEADERS, summary_rows(result.get("summary", []))))
 
 
+def report(names, runs, *, markdown):
+    """Print the summary; exit with 1 if any benchmark that ran failed."""
+    print_summary(names, runs, markdown=markdown)
+    failed = [name for name, (code, _) in runs.items() if code]
+    if failed:
+        print("\n" + format_table(["failed benchmark"], [[name] for name in failed]))
+        sys.exit(1)
+
+
 def main():
     """Parse the arguments, run the benchmarks, print the summary."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -112,11 +121,7 @@ def main():
         parser.error(f"unknown benchmark(s) {unknown}; choose from {list(BENCHMARKS)}")
     names = args.names or list(BENCHMARKS)
     runs = {} if args.summary_only else {name: run_benchmark(name) for name in names}
-    print_summary(names, runs, markdown=args.markdown)
-    failed = [name for name, (code, _) in runs.items() if code]
-    if failed:
-        print("\n" + format_table(["failed benchmark"], [[name] for name in failed]))
-        sys.exit(1)
+    report(names, runs, markdown=args.markdown)
 
 
 if __name__ == "__main__":
