@@ -476,7 +476,9 @@ def test_help_and_usage_errors_import_nothing_heavy():
         "        pass\n"
         f"print(sorted(name for name in {HEAVY!r} if name in sys.modules))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, preexec_fn=_default_sigint
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
@@ -666,6 +668,12 @@ def _alive(pid):
         return False
 
 
+def _default_sigint():
+    # A test run started in the background by a non-interactive shell ignores SIGINT,
+    # and children inherit that: give the child the default, as a terminal would.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _wait(predicate, seconds):
     deadline = time.monotonic() + seconds
     while not predicate():
@@ -697,6 +705,7 @@ def test_a_signal_mid_run_shuts_the_workers_down(argv, signum, status, tmp_path)
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_sigint,
     )
     workers = set()
     try:
@@ -738,7 +747,9 @@ def test_ctrl_c_at_start_up_in_a_real_process_exits_130_without_traceback():
         "sys.meta_path.insert(0, Interrupt())\n"
         "sys.exit(main(['memory', '--units', '10', '--quiet']))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, preexec_fn=_default_sigint
+    )
     assert done.returncode == 130, done.stderr
     assert done.stderr == "wcrnn-rc memory: interrupted\n"
 
