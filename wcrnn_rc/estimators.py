@@ -138,21 +138,12 @@ def with_nested_defaults(estimator, params, defaults):
     return params
 
 
-class _WCRNNEstimator(BaseEstimator):
-    """Shared fit/predict logic: reservoir features, then a cloned readout."""
+class NestedDefaultsMixin:
+    """``set_params`` for estimators whose ``reservoir`` and ``readout`` default to None.
 
-    _parameter_constraints: dict = {
-        # The estimators run the reservoir window by window (streamed readout), so it
-        # must be a WCRNNReservoir (or a subclass), not any transformer.
-        "reservoir": [WCRNNReservoir, None],
-        "readout": [HasMethods(["fit", "predict"]), None],
-        "washout": [Interval(numbers.Integral, 0, None, closed="left")],
-    }
-
-    def __init__(self, reservoir=None, readout=None, *, washout=0):
-        self.reservoir = reservoir
-        self.readout = readout
-        self.washout = washout
+    The estimator gives its defaults as ``_default_reservoir()`` and
+    ``_default_readout()``.
+    """
 
     def set_params(self, **params):
         """Set parameters, including nested ``reservoir__*`` and ``readout__*`` ones.
@@ -171,6 +162,23 @@ class _WCRNNEstimator(BaseEstimator):
         """
         defaults = {"reservoir": self._default_reservoir, "readout": self._default_readout}
         return super().set_params(**with_nested_defaults(self, params, defaults))
+
+
+class _WCRNNEstimator(NestedDefaultsMixin, BaseEstimator):
+    """Shared fit/predict logic: reservoir features, then a cloned readout."""
+
+    _parameter_constraints: dict = {
+        # The estimators run the reservoir window by window (streamed readout), so it
+        # must be a WCRNNReservoir (or a subclass), not any transformer.
+        "reservoir": [WCRNNReservoir, None],
+        "readout": [HasMethods(["fit", "predict"]), None],
+        "washout": [Interval(numbers.Integral, 0, None, closed="left")],
+    }
+
+    def __init__(self, reservoir=None, readout=None, *, washout=0):
+        self.reservoir = reservoir
+        self.readout = readout
+        self.washout = washout
 
     def _check_targets(self, seqs, y):
         if y is None:

@@ -39,7 +39,7 @@ from . import _config
 from ._network import Network
 from ._validation import Sequences
 from .analysis import lyapunov_spectrum
-from .estimators import ridge_from_state_windows, with_nested_defaults
+from .estimators import NestedDefaultsMixin, ridge_from_state_windows
 from .readouts import RidgeStatistics
 from .reservoir import WCRNNReservoir
 
@@ -152,7 +152,7 @@ def _ridge_fast_path(readout):
     return type(readout) is Ridge and not readout.positive
 
 
-class WCRNNForecaster(BaseEstimator):
+class WCRNNForecaster(NestedDefaultsMixin, BaseEstimator):
     """Forecast a time series with a reservoir: teacher forcing, then closed loop.
 
     ``fit(y)`` drives the reservoir with ``y_t`` (and exogenous ``X_t``) and trains
@@ -261,23 +261,13 @@ class WCRNNForecaster(BaseEstimator):
         self.washout = washout
         self.horizon = horizon
 
-    def set_params(self, **params):
-        """Set parameters, including nested ``reservoir__*`` and ``readout__*`` ones.
+    @staticmethod
+    def _default_reservoir():
+        return WCRNNReservoir()
 
-        When ``reservoir`` (or ``readout``) is None, a nested parameter first puts
-        the default in its place, so ``reservoir__coupling`` works out of the box.
-
-        Parameters
-        ----------
-        **params : dict
-            Estimator parameters.
-
-        Returns
-        -------
-        self : estimator instance
-        """
-        defaults = {"reservoir": WCRNNReservoir, "readout": Ridge}
-        return super().set_params(**with_nested_defaults(self, params, defaults))
+    @staticmethod
+    def _default_readout():
+        return Ridge()
 
     # ---------------------------------------------------------------- input checks
 
@@ -383,8 +373,10 @@ class WCRNNForecaster(BaseEstimator):
         for name in ("reservoir_", "readout_", "state_", "_stream"):
             self.__dict__.pop(name, None)
         self._cache = {}
-        readout = self.readout if self.readout is not None else Ridge()
-        reservoir = clone(self.reservoir if self.reservoir is not None else WCRNNReservoir())
+        readout = self.readout if self.readout is not None else self._default_readout()
+        reservoir = clone(
+            self.reservoir if self.reservoir is not None else self._default_reservoir()
+        )
         fit_inputs = [inputs for inputs, _ in pairs]
         reservoir.fit(fit_inputs[0] if len(pairs) == 1 else fit_inputs)
         network = reservoir.network_
@@ -467,8 +459,10 @@ class WCRNNForecaster(BaseEstimator):
             )
         inputs = series if exog is None else np.hstack([series, exog])
         if first:
-            readout = self.readout if self.readout is not None else Ridge()
-            reservoir = clone(self.reservoir if self.reservoir is not None else WCRNNReservoir())
+            readout = self.readout if self.readout is not None else self._default_readout()
+            reservoir = clone(
+                self.reservoir if self.reservoir is not None else self._default_reservoir()
+            )
             reservoir.fit(inputs)
             if _ridge_fast_path(readout):
                 readout._validate_params()
