@@ -63,23 +63,29 @@ _CSR_BATCH_BLOCK = CSR_BATCH_BLOCK
 _CSR_BATCH_MIN_ROWS = CSR_BATCH_MIN_ROWS
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)
+# tanh alone may contract a * b + c into one FMA: it is within an ulp either way, and its
+# callers' arithmetic (the step) keeps _FASTMATH (measured: 1.3x faster tanh, AVX-512).
+_TANH_FASTMATH = {"contract"}
+
+
+@njit(cache=True, fastmath=_TANH_FASTMATH, error_model=_ERROR_MODEL)
 def _tanh(x):
     """tanh in plain arithmetic (within 2 ulp of libm), so LLVM can vectorise it.
 
     libm's scalar ``tanh`` cost more than the GEMM of a batched step. Cephes' rational
-    approximation for ``|x| <= 0.625``, else ``1 - 2 / (exp(2|x|) + 1)`` with Cephes'
-    range-reduced exp; ``|x|`` is clamped at 20, where tanh is 1 in double precision.
+    approximation ``a + a z P(z) / Q(z)`` for ``|x| <= 0.625``, else
+    ``1 - 2 / (exp(2|x|) + 1)`` with Cephes' range-reduced exp; ``|x|`` is clamped at
+    20, where tanh is 1 in double precision. Both branches share one division (it
+    dominated the cost: three divisions took 1.4x as long).
     """
     a = min(abs(x), 20.0)
     z = a * a
-    small = a + a * z * (
-        ((-9.64399179425052238628e-1 * z - 9.92877231001918586564e1) * z - 1.61468768441708447952e3)
-        / (
-            ((z + 1.12811678491632931402e2) * z + 2.23548839060100448583e3) * z
-            + 4.84406305325125486048e3
-        )
-    )
+    p_small = (
+        -9.64399179425052238628e-1 * z - 9.92877231001918586564e1
+    ) * z - 1.61468768441708447952e3
+    q_small = (
+        (z + 1.12811678491632931402e2) * z + 2.23548839060100448583e3
+    ) * z + 4.84406305325125486048e3
     y = 2.0 * a
     n = np.floor(1.4426950408889634 * y + 0.5)  # y = n log(2) + r, |r| <= log(2) / 2
     r = y - n * 6.93145751953125e-1 - n * 1.42860682030941723212e-6
@@ -92,9 +98,13 @@ def _tanh(x):
         (3.00198505138664455042e-6 * rr + 2.52448340349684104192e-3) * rr
         + 2.27265548208155028766e-1
     ) * rr + 2.00000000000000000009e0
-    exp_y = (1.0 + 2.0 * p / (q - p)) * np.float64(np.int64(1) << np.int64(n))
-    large = 1.0 - 2.0 / (exp_y + 1.0)
-    return np.copysign(small if a <= 0.625 else large, x)
+    # exp(y) = 2^n (q + p) / (q - p), so 1 - 2 / (exp(y) + 1) = 1 - 2 (q - p) / den
+    q_minus_p = q - p
+    den_large = (q + p) * np.float64(np.int64(1) << np.int64(n)) + q_minus_p
+    small = a <= 0.625
+    inverse = 1.0 / (q_small if small else den_large)
+    value = a + a * z * p_small * inverse if small else 1.0 - 2.0 * q_minus_p * inverse
+    return np.copysign(value, x)
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)
@@ -127,7 +137,7 @@ _EXP32 = (
 )
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)
+@njit(cache=True, fastmath=_TANH_FASTMATH, error_model=_ERROR_MODEL)
 def _tanh32(x):
     """tanh of a float32 in float32 arithmetic (Cephes' tanhf; |x| clamped at 10)."""
     x = np.float32(x)
@@ -141,7 +151,7 @@ def _tanh32(x):
     e = _EXP32
     rr = r * r
     p = (((((e[0] * r + e[1]) * r + e[2]) * r + e[3]) * r + e[4]) * r + e[5]) * rr + r + _F32(1.0)
-    exp_y = p * np.float32(np.int64(1) << np.int64(n))
+    exp_y = p * np.float32(np.int32(1) << np.int32(n))
     large = _F32(1.0) - _F32(2.0) / (exp_y + _F32(1.0))
     return np.copysign(small if a <= _F32(0.625) else large, x)
 
