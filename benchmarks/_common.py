@@ -517,4 +517,6 @@ def _json_default(value):
         return value.item()
     if hasattr(value, "tolist"):
         return value.tolist()
+    if hasattr(value, "get_params"):  # an estimator in a setting (a residual object)
+        return {"class": type(value).__name__, **value.get_params(deep=False)}
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -63,6 +63,7 @@ from wcrnn_rc.analysis import kaplan_yorke_dimension
 from wcrnn_rc.datasets import make_lorenz, make_mackey_glass
 from wcrnn_rc.metrics import normalized_error, valid_prediction_time
 from wcrnn_rc.readouts import RLSRegressor
+from wcrnn_rc.residuals import RotationalResidual
 
 NAME = "bench_forecasting"
 SEEDS = range(5)
@@ -94,11 +95,22 @@ LORENZ = dict(
 MG_TRAIN = 5_000
 MG_FORECAST = 3_000  # long enough that no seed stays valid throughout
 MG_LAMBDA = None  # valid times in steps (= time units): no exponent is assumed
-# Chosen on the search seeds like LORENZ: the rotational residual, ridge alpha 1e-10.
+# Chosen on the search seeds 100-102 like LORENZ, by a random search of 651 points over
+# the residual family (identity, orthogonal, heterogeneous, rotational with spread,
+# random or data-chosen angles), residual scale, coupling, gain, input and bias scaling
+# and alpha, refined twice around its best five (median 1707 steps on the search seeds,
+# against 1180 for the previous setting; search_forecasting.py's docstring describes it
+# and re-runs its five best): rotation angles drawn at random, a weak coupling, a strong
+# input and the smallest alpha searched. The values are the searched ones, unrounded:
+# rounded to 4 digits, one search seed's valid time moves by 250 steps.
 MACKEY_GLASS = dict(
-    reservoir=dict(residual="rotational", residual_scale=0.9, coupling=0.1, input_scaling=1.0),
-    alpha=1e-10,
-)
+    reservoir=dict(
+        residual=RotationalResidual(scale=0.8675913354651378, angles="random"),
+        coupling=0.024214593005851572, recurrent_gain=0.7501012601049619,
+        input_scaling=1.1996952586396823, bias_scaling=0.694903684003419,
+    ),
+    alpha=1e-12,
+)  # fmt: skip
 # reservoirpy's small search: leak rate, spectral radius, input scaling, ridge.
 RPY_GRID = [
     dict(lr=lr, sr=sr, input_scaling=scaling, ridge=ridge)
