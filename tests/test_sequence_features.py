@@ -164,10 +164,11 @@ def test_default_classifier_reads_pooled_features_with_loo_ridge():
     y = np.repeat(["a", "b", "c"], 10)
     clf = WCRNNClassifier().fit(X, y)
     assert isinstance(clf.readout_, RidgeClassifierCV)
-    assert clf.reservoir_.n_units == 200
+    assert clf.reservoir_.n_units == 300
+    assert clf.reservoir_.fan_in == 4 and clf.reservoir_.input_scaling == 0.5
     assert clf.reservoir_.sequence_features == ["last", "mean", "max", "ppv"]
-    assert clf.reservoir_.ppv_thresholds_.shape == (5, 200)
-    assert clf.readout_.coef_.shape == (3, 200 * (3 + 5))
+    assert clf.reservoir_.ppv_thresholds_.shape == (5, 300)
+    assert clf.readout_.coef_.shape == (3, 300 * (3 + 5))
     assert clf.decision_function(X).shape == (30, 3)
     # the reservoir's own default is unchanged (memory and forecasting read every step)
     assert WCRNNReservoir().n_units == 100 and WCRNNReservoir().sequence_features == "last"
