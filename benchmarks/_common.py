@@ -507,12 +507,13 @@ def write_results(name, payload):
     }
     path = RESULTS_DIR / f"{name}.json"
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2, default=_json_default) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(record, indent=2, default=json_default) + "\n", encoding="utf-8")
     os.replace(tmp, path)
     return path
 
 
-def _json_default(value):
+def json_default(value):
+    """``json.dumps(default=...)`` for results: NumPy values, arrays and estimators."""
     if hasattr(value, "item"):  # NumPy scalars
         return value.item()
     if hasattr(value, "tolist"):

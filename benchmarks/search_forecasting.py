@@ -11,21 +11,23 @@ candidate and the chosen one; ``--write`` stores them in
 Run ``python benchmarks/search_forecasting.py --task lorenz`` (about 40 fits of a
 500-unit forecaster; a few minutes).
 
-``MACKEY_GLASS`` then came from a later random search on the same seeds (not kept as a
-script): 651 settings of rotational (angles spread, random or from the data's spectrum),
-identity, orthogonal and heterogeneous (timescales 1 to 10-1000 steps) residuals, with
-residual scale 0.5-0.99 (``1 - scale`` log-uniform), coupling 0.02-0.5, recurrent gain
-0.5-1.2 (uniform), input scaling 0.1-1.5, bias scaling 0.05-2 and alpha 1e-12-1e-6
-(log-uniform), in four stages: 100 random points, 50 around the best five, 400 more
-random points, 100 around the best five of all. ``MG_CANDIDATES`` ends with its five
-best (``--task mackey_glass``: 35 settings, under a minute).
+``MACKEY_GLASS`` then came from a later random search on the same seeds (its script is
+not kept; its log, one line per setting with the three valid times, is
+``results/bench_forecasting_mg_search.jsonl``): 651 settings of rotational (angles
+spread, random or from the data's spectrum), identity, orthogonal and heterogeneous
+(timescales 1 to 10-1000 steps) residuals, with residual scale 0.5-0.99 (``1 - scale``
+log-uniform), coupling 0.02-0.5, recurrent gain 0.5-1.2 (uniform), input scaling
+0.1-1.5, bias scaling 0.05-2 and alpha 1e-12-1e-6 (log-uniform), in four stages: 100
+random points, 50 around the best five, 400 more random points, 100 around the best
+five of all. ``MG_CANDIDATES`` ends with its five best (``--task mackey_glass``: 35
+settings, under a minute).
 """
 
 import argparse
 import json
 import statistics
 
-from _common import RESULTS_DIR, _json_default
+from _common import RESULTS_DIR, json_default
 from bench_forecasting import (
     LORENZ_DT,
     LORENZ_LAMBDA,
@@ -146,7 +148,7 @@ def main(argv=None):
         path = RESULTS_DIR / "search_forecasting.json"
         previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
         previous[args.task] = result
-        path.write_text(json.dumps(previous, indent=1, default=_json_default), encoding="utf-8")
+        path.write_text(json.dumps(previous, indent=1, default=json_default), encoding="utf-8")
         print(f"wrote {path}")
 
 
