@@ -482,7 +482,7 @@ def _arpack_radius(block, tol, rng):
     v0 = rng.uniform(-1.0, 1.0, size=block.shape[0])
     # Several eigenvalues, not one: a random W has many of nearly the largest modulus,
     # and ARPACK asked for one converged on a smaller one (off by 1.3 % at N = 2500,
-    # fan-in 4, seed 2; six found the radius to 1e-13 on every draw tried, for 2 to 6
+    # fan-in 4, seed 2; six found the radius to 3e-11 on every draw tried, for 2 to 6
     # times the time, milliseconds at these sizes).
     k = min(_ARPACK_EIGENVALUES, block.shape[0] - 2)
     for ncv, maxiter in ((None, 20 * block.shape[0]), (64, 100 * block.shape[0])):
