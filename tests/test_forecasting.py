@@ -9,7 +9,12 @@ from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 
-from wcrnn_rc import WCRNNForecaster, WCRNNRegressor, WCRNNReservoir
+from wcrnn_rc import (
+    SupercriticalResidualWarning,
+    WCRNNForecaster,
+    WCRNNRegressor,
+    WCRNNReservoir,
+)
 from wcrnn_rc.forecasting import closed_loop_network
 
 TOL = dict(rtol=RTOL[np.float64], atol=ATOL[np.float64])
@@ -88,6 +93,24 @@ def test_sparse_reservoir_closed_loop_matches_twin():
     h = model.state_.copy()
     expected, _ = _naive_closed_loop(model, h, 50)
     np.testing.assert_allclose(model.predict(50), expected, rtol=1e-7, atol=1e-9)
+
+
+def test_sparse_closed_loop_keeps_w_sparse(monkeypatch):
+    # Generation adds the feedback U_y (V h + c) each step instead of folding it into a
+    # dense W + U_y V: a reservoir too wide for a dense N x N array still forecasts.
+    y = _series()
+    model = WCRNNForecaster(_reservoir(n_units=200, fan_in=5), washout=50).fit(y)
+    h = model.state_.copy()
+    expected, h_end = _naive_closed_loop(model, h, 60)
+    network_type = type(model.reservoir_.network_)
+
+    def refuse(*args, **kwargs):
+        raise MemoryError("W made dense")
+
+    monkeypatch.setattr(network_type, "dense_recurrent_weights", refuse)
+    monkeypatch.setattr(network_type, "_other_layout", refuse)
+    np.testing.assert_allclose(model.predict(60), expected, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(model.state_, h_end, rtol=1e-7, atol=1e-9)
 
 
 def test_step_by_step_readout_matches_compiled_loop():
@@ -283,6 +306,25 @@ def test_non_finite_forecast_raises_with_the_step():
     slow.readout_[-1].coef_ = slow.readout_[-1].coef_ * 1e4
     with pytest.raises(FloatingPointError, match="at step"):
         slow.predict(5000)
+
+
+def test_state_that_blows_up_first_is_named_with_its_step():
+    # A supercritical residual and a tiny readout: the state overflows before any
+    # forecast does, and the step reported is the shortest forecast that fails.
+    reservoir = _reservoir(activation="identity", residual_scale=1.5)
+    with pytest.warns(SupercriticalResidualWarning):
+        model = WCRNNForecaster(reservoir, Ridge(alpha=1.0), washout=50).fit(_series())
+    model.readout_.coef_ = model.readout_.coef_ * 1e-12
+    start = model.state_.copy()
+    with pytest.raises(FloatingPointError, match=r"at step (\d+) of 5000: the state") as info:
+        model.predict(5000)
+    step = int(info.value.args[0].split("at step ")[1].split()[0])
+    assert 1 < step < 5000
+    model.state_ = start.copy()
+    assert np.isfinite(model.predict(step - 1)).all()
+    model.state_ = start.copy()
+    with pytest.raises(FloatingPointError, match=f"at step {step} of {step}: the state"):
+        model.predict(step)
 
 
 def test_linear_only_features_need_coef():

@@ -90,6 +90,54 @@ def test_sparse_and_dense_w_match_naive(density, n_units, dtype, global_random_s
         np.testing.assert_allclose(res.run(X[i]), want, rtol=RTOL[dtype], atol=ATOL[dtype])
 
 
+@pytest.mark.parametrize("n_exogenous", [0, 2])
+@pytest.mark.parametrize("density", [0.05, 1.0])  # CSR W, dense W
+@pytest.mark.parametrize("activation", ["tanh", "relu", "identity"])
+@pytest.mark.parametrize("residual", RESIDUALS)
+def test_generate_closed_loop_matches_naive(
+    residual, activation, density, n_exogenous, global_random_seed
+):
+    """The closed-loop kernel: forecast V h + c, feed it into the first inputs, step."""
+    rng = np.random.default_rng(global_random_seed)
+    n_units, n_targets, n_steps = 60, 2, 40
+    res = WCRNNReservoir(
+        n_units=n_units, residual=residual, residual_scale=0.8, coupling=0.1,
+        activation=activation, recurrent_gain=0.9, density=density,
+        random_state=global_random_seed,
+    ).fit(np.zeros((3, n_targets + n_exogenous)))  # fmt: skip
+    assert res.network_.uses_sparse(batched=False) == (density < 1)
+    coef = rng.normal(scale=0.2, size=(n_targets, n_units))
+    intercept = rng.normal(size=n_targets)
+    h0 = rng.normal(scale=0.5, size=n_units)
+    exogenous = rng.normal(size=(n_steps, n_exogenous)) if n_exogenous else None
+    got, h_end, n_finite = res.network_.generate(coef, intercept, h0, n_steps, exogenous)
+    want, h = [], h0
+    for k in range(n_steps):
+        y = coef @ h + intercept
+        want.append(y)
+        x = y if exogenous is None else np.concatenate([y, exogenous[k]])
+        h = naive_states(
+            x[None], res.recurrent_weights_, res.input_weights_, res.bias_, _rho(res),
+            res.coupling, activation, h0=h,
+        )[-1]  # fmt: skip
+    assert n_finite == n_steps
+    tol = dict(rtol=RTOL[np.float64], atol=ATOL[np.float64])
+    np.testing.assert_allclose(got, np.array(want), **tol)
+    np.testing.assert_allclose(h_end, h, **tol)
+
+
+def test_generate_closed_loop_stops_at_the_first_non_finite_forecast():
+    res = WCRNNReservoir(n_units=20, residual_scale=1.0, activation="identity", random_state=0)
+    res.fit(np.zeros((3, 1)))
+    coef = np.full((1, 20), 50.0)  # a strongly unstable loop
+    forecasts, h, n_finite = res.network_.generate(coef, np.zeros(1), np.full(20, 0.1), 5000)
+    assert 1 < n_finite < 5000
+    assert np.isfinite(forecasts[:n_finite]).all()
+    assert not np.isfinite(forecasts[n_finite]).all()
+    np.testing.assert_allclose(forecasts[n_finite - 1], coef @ res.network_.generate(
+        coef, np.zeros(1), np.full(20, 0.1), n_finite - 1)[1], rtol=1e-12)  # fmt: skip
+
+
 @pytest.mark.parametrize("fused_input", [True, False])
 @pytest.mark.parametrize("residual", RESIDUALS)
 def test_run_packed_on_ragged_pack(residual, fused_input, global_random_seed):

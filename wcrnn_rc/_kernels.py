@@ -421,6 +421,106 @@ def run_packed(
 
 
 # --------------------------------------------------------------------------------------
+# Closed-loop generation: the readout's output fed back as the next input
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL, nogil=True)
+def generate_closed_loop(
+    exogenous,
+    exogenous_t,
+    feedback_t,
+    bias,
+    h0,
+    recurrent_t,
+    indptr,
+    indices,
+    data,
+    residual_kind,
+    residual_diag,
+    residual_blocks,
+    residual_dense_t,
+    coupling,
+    activation,
+    coef,
+    intercept,
+    forecasts,
+):
+    """Generate in closed loop from one state: forecast, feed it back, step; repeat.
+
+    Step ``k`` writes the forecast ``y_k = V h_k + c`` into ``forecasts[k]``, then steps
+    the state with the input ``[y_k, exogenous[k]]``::
+
+        h_{k+1} = rho(h_k) + eps f(W h_k + U_y y_k + U_x x_k + b)
+
+    W keeps its own layout (CSR or dense): the feedback ``U_y y_k`` costs
+    ``2 N n_targets`` per step, where folding it into ``W + U_y V`` would make a sparse
+    W dense. Compiled lazily for float32 and float64 (F)::
+
+        (F[:, ::1], F[:, ::1], F[:, ::1], F[::1], F[:, ::1], F[:, ::1], i8[::1],
+         i8[::1], F[::1], i8, F[::1], F[:, :, ::1], F[:, ::1], f8, i8, F[:, ::1],
+         F[::1], F[:, ::1])
+
+    Parameters
+    ----------
+    exogenous : ndarray of shape (n_steps, n_exogenous)
+        x_k, the exogenous inputs of each step (zero columns for none).
+    exogenous_t, feedback_t : ndarray of shape (n_exogenous, n_units), (n_targets, n_units)
+        ``U_x.T`` and ``U_y.T``: the rows of ``U.T`` that take x and y.
+    bias : ndarray of shape (n_units,)
+    h0 : ndarray of shape (1, n_units)
+        The state the first forecast is read from.
+    recurrent_t, indptr, indices, data, residual_kind, residual_diag
+        As in :func:`run_packed`; so are residual_blocks, residual_dense_t, coupling
+        and activation.
+    coef : ndarray of shape (n_targets, n_units)
+        V.
+    intercept : ndarray of shape (n_targets,)
+        c.
+    forecasts : ndarray of shape (n_steps, n_targets)
+        Output; the only array the kernel writes to.
+
+    Returns
+    -------
+    h : ndarray of shape (1, n_units)
+        The state after the last step taken.
+    n_finite : int
+        The number of forecasts written, all finite: ``n_steps``, or the index of the
+        first non-finite forecast, where the loop stopped.
+    """
+    n_steps, n_targets = forecasts.shape
+    n_units = h0.shape[1]
+    h = h0.copy()
+    pre = np.empty_like(h0)
+    res = np.empty_like(h0)
+    total = np.zeros(h0.shape, np.float64)  # _update_states' running sum, unused here
+    scratch = _product_scratch(h0, indptr)
+    for k in range(n_steps):
+        for j in range(n_targets):
+            acc = intercept[j]
+            for i in range(n_units):
+                acc += coef[j, i] * h[0, i]
+            forecasts[k, j] = acc
+            if not np.isfinite(acc):
+                return h, k
+        _recurrent_product(h, 1, recurrent_t, indptr, indices, data, pre, scratch)
+        for i in range(n_units):
+            pre[0, i] += bias[i]
+        for j in range(n_targets):
+            y = forecasts[k, j]
+            for i in range(n_units):
+                pre[0, i] += y * feedback_t[j, i]
+        for j in range(exogenous_t.shape[0]):
+            x = exogenous[k, j]
+            for i in range(n_units):
+                pre[0, i] += x * exogenous_t[j, i]
+        _apply_residual(h, 1, residual_kind, residual_diag, residual_blocks, residual_dense_t,
+                        res)  # fmt: skip
+        _update_states(res, pre, 1, coupling, activation, h, total)
+    return h, n_steps
+
+
+# --------------------------------------------------------------------------------------
 # Lyapunov exponents: tangent vectors through the step Jacobians, QR re-orthonormalised
 # --------------------------------------------------------------------------------------
 

@@ -533,6 +533,53 @@ class Network:
         )
         return states[0]
 
+    def generate(self, coef, intercept, h0, n_steps, exogenous=None):
+        """Closed-loop forecasts ``V h + c`` fed back into the first inputs, compiled.
+
+        The readout's ``n_targets`` outputs drive the first ``n_targets`` inputs and
+        ``exogenous`` the others; W keeps its stored layout (a sparse W stays sparse).
+
+        Parameters
+        ----------
+        coef : ndarray of shape (n_targets, n_units)
+        intercept : ndarray of shape (n_targets,)
+        h0 : ndarray of shape (n_units,)
+            The state the first forecast is read from.
+        n_steps : int
+        exogenous : ndarray of shape (n_steps, n_features - n_targets), default=None
+
+        Returns
+        -------
+        forecasts : ndarray of shape (n_steps, n_targets), float64
+            Rows from ``n_finite`` on are not written.
+        h : ndarray of shape (n_units,)
+            The state after step ``n_finite`` (after the last forecast was fed back when
+            all are finite).
+        n_finite : int
+            The number of leading finite forecasts.
+        """
+        dtype = np.float64
+        coef = np.ascontiguousarray(coef, dtype=dtype)
+        n_targets = coef.shape[0]
+        input_t, bias = self.input_operands(dtype)
+        if exogenous is None:
+            exogenous = np.zeros((n_steps, 0), dtype)
+        forecasts = np.empty((n_steps, n_targets), dtype)
+        h, n_finite = _kernels.generate_closed_loop(
+            np.ascontiguousarray(exogenous, dtype=dtype),
+            np.ascontiguousarray(input_t[n_targets:]),
+            np.ascontiguousarray(input_t[:n_targets]),
+            bias,
+            np.array(h0, dtype=dtype, ndmin=2, order="C"),
+            *self.recurrent_operands(dtype, batched=False),
+            self.coupling,
+            self.activation,
+            coef,
+            np.ascontiguousarray(intercept, dtype=dtype),
+            forecasts,
+        )
+        return forecasts, h[0], int(n_finite)
+
 
 def window_steps(packing, values_per_row):
     """The windows of a run: ``(t0, t1, rows, batch_sizes)`` for steps ``t0:t1``.

@@ -14,9 +14,11 @@ its input, so that
     a_{t+1} = W h_t + U_y (V h_t + c) + U_x X_{t+1} + b
             = (W + U_y V) h_t + U_x X_{t+1} + (b + U_y c)
 
-with the input weights split as ``U = [U_y, U_x]``. Generation runs that network
-(``WCRNNForecaster.closed_loop_network_``) in the compiled kernels, with no Python
-per step, and the outputs are ``states @ V.T + c`` afterwards. Its step Jacobian,
+with the input weights split as ``U = [U_y, U_x]``. Generation runs this loop in one
+compiled kernel, with no Python per step. The kernel keeps W in its stored layout
+and adds the feedback ``U_y y_hat`` each step (``2 N n_targets`` operations), so a
+sparse reservoir's closed loop stays sparse and costs O(nnz) per step; the folded,
+dense network is ``WCRNNForecaster.closed_loop_network_``. Its step Jacobian,
 ``R + eps diag(f'(a)) (W + U_y V)``, gives the **closed-loop Lyapunov spectrum**: the
 spectrum of the trained forecaster as an autonomous dynamical system, which for a
 good model of a chaotic system approximates the system's own spectrum. It differs
@@ -35,7 +37,6 @@ from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from . import _config
 from ._network import Network
 from ._validation import Sequences
 from .analysis import lyapunov_spectrum
@@ -99,8 +100,8 @@ def closed_loop_network(network, coef, intercept):
         )
     U = network.input_weights
     U_y, U_x = U[:, :n_targets], U[:, n_targets:]
-    # The feedback term U_y V is dense whatever W's density: the closed loop runs dense
-    # (dense_recurrent_weights checks that an N x N array fits).
+    # The feedback term U_y V is dense whatever W's density (dense_recurrent_weights
+    # checks that an N x N array fits); generation does not fold it in.
     W = network.dense_recurrent_weights() + U_y @ coef
     if U_x.shape[1] == 0:
         U_x = np.zeros((network.n_units, 1))
@@ -163,8 +164,9 @@ class WCRNNForecaster(NestedDefaultsMixin, BaseEstimator):
     - With ``horizon=1`` and a linear readout (``coef_`` and ``intercept_``, e.g. the
       default ridge) the closed loop is the WCRNN with recurrent weights
       ``W + U_y V`` and bias ``b + U_y c`` (see
-      :func:`~wcrnn_rc.forecasting.closed_loop_network`), run in the compiled
-      kernels: no Python per step.
+      :func:`~wcrnn_rc.forecasting.closed_loop_network`), run in one compiled
+      kernel: no Python per step. The kernel adds the feedback ``U_y y_hat`` to
+      ``W h`` each step, so a sparse W stays sparse (O(nnz) per step).
     - Any other readout runs step by step: one ``readout.predict`` and one network
       step per forecast step, in Python. Measured on the project's 2-core machine: a
       pipeline around ``Ridge`` took 1.9 ms per step at 50 units, the compiled loop
@@ -577,48 +579,18 @@ class WCRNNForecaster(NestedDefaultsMixin, BaseEstimator):
         )
 
     def _generate_compiled(self, h, n_steps, X):
-        network = self._closed_loop()
+        network = self.reservoir_.network_
         coef, intercept = self._linear_readout()
-        drive = np.ascontiguousarray(np.zeros((n_steps, 1)) if X is None else X)
-        seqs = Sequences("series", [drive], drive.dtype)
-        # State row k (the state after forecast k + 1 was fed back) gives forecast
-        # k + 2. The states come window by window into one reused buffer, so only
-        # the forecasts are held, however many steps.
-        out = np.empty((n_steps, self.n_targets_))
-        last, done = np.asarray(h), 0
-        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
-            out[0] = coef @ h + intercept
-            try:
-                for rows, states, h_end, _ in network.state_windows(
-                    seqs, store_states=True, initial_state=h
-                ):
-                    stop = min(rows.stop, n_steps - 1)
-                    if stop > rows.start:
-                        block = out[rows.start + 1 : stop + 1]
-                        np.matmul(states[: stop - rows.start], coef.T, out=block)
-                        block += intercept
-                    last, done = h_end[0], rows.stop
-            except FloatingPointError:
-                bad = done + self._first_non_finite(network, drive[done:], last)
-                self._raise_diverged(bad + 1, n_steps, "the state")
-        finite = np.isfinite(out).all(axis=1)
-        if not finite.all():
-            self._raise_diverged(int(np.argmin(finite)) + 1, n_steps, "the forecast")
+        out, last, n_finite = network.generate(coef, intercept, h, n_steps, X)
+        # The kernel stops at the first non-finite forecast. A non-finite state makes
+        # its forecast non-finite (0 * inf is NaN), so it can only be the state that
+        # forecast was read from, or the final one: step s is the shortest forecast
+        # that fails, as in the step-by-step path.
+        state_finite = bool(np.isfinite(last).all())
+        if n_finite < n_steps or not state_finite:
+            step = n_finite + 1 if state_finite else n_finite
+            self._raise_diverged(step, n_steps, "the forecast" if state_finite else "the state")
         return out, last
-
-    @staticmethod
-    def _first_non_finite(network, drive, h):
-        """Index of the first non-finite state of ``drive`` run from ``h``, within the
-        first window (where the run raised); only that window's states are held."""
-        n_rows = min(len(drive), max(1, _config.WINDOW_ELEMENTS // network.n_units))
-        states = np.empty((n_rows, network.n_units), drive.dtype)
-        seqs = Sequences("series", [np.ascontiguousarray(drive[:n_rows])], drive.dtype)
-        try:
-            for _ in network.state_windows(seqs, out=states, initial_state=h):
-                pass
-        except FloatingPointError:
-            pass  # the window was written in full before the check
-        return int(np.argmin(np.isfinite(states).all(axis=1)))
 
     def _run_block(self, network, inputs, h, done, n_steps):
         try:
