@@ -381,6 +381,49 @@ def test_closed_loop_spectrum_equals_numpy_twin():
     np.testing.assert_allclose(per_time, want / 0.02, rtol=1e-8)
 
 
+def test_sparse_closed_loop_spectrum_keeps_w_sparse(monkeypatch):
+    y = _series(n_targets=2)
+    model = WCRNNForecaster(_reservoir(n_units=40, fan_in=4), washout=50).fit(y)
+    assert model.reservoir_.network_.stores_sparse
+    k, n_steps, washout = 4, 200, 50
+    frame0 = np.linalg.qr(np.random.RandomState(3).standard_normal((k, 40)).T)[0].T
+    want = _naive_closed_loop_lyapunov(model, frame0, n_steps, washout)
+
+    def refuse(*args, **kwargs):
+        raise MemoryError("W made dense")
+
+    network_type = type(model.reservoir_.network_)
+    monkeypatch.setattr(network_type, "dense_recurrent_weights", refuse)
+    monkeypatch.setattr(network_type, "_other_layout", refuse)
+    got = model.lyapunov_spectrum(k, n_steps=n_steps, washout=washout, random_state=3)
+    np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-10)
+
+
+def test_closed_loop_spectrum_with_exogenous_input_equals_twin():
+    y = _series(n_targets=1)
+    X = np.cos(0.05 * np.arange(len(y)))[:, None]
+    model = WCRNNForecaster(_reservoir(n_units=16), washout=50).fit(y, X)
+    k, n_steps, washout = 3, 150, 30
+    drive = np.sin(0.07 * np.arange(washout + n_steps))[:, None]
+    got = model.lyapunov_spectrum(k, n_steps=n_steps, washout=washout, X=drive, random_state=2)
+    res = model.reservoir_
+    R = res.residual_.to_matrix()
+    V, c = np.atleast_2d(model.readout_.coef_), np.atleast_1d(model.readout_.intercept_)
+    U_y, U_x = res.input_weights_[:, :1], res.input_weights_[:, 1:]
+    W_cl, b_cl = res.recurrent_weights_ + U_y @ V, res.bias_ + U_y @ c
+    h = model._fit_state.copy()
+    Q = np.linalg.qr(np.random.RandomState(2).standard_normal((k, 16)).T)[0]
+    total = np.zeros(k)
+    for t in range(washout + n_steps):
+        a = W_cl @ h + U_x @ drive[t] + b_cl
+        J = R + res.coupling * (1 - np.tanh(a) ** 2)[:, None] * W_cl
+        h = R @ h + res.coupling * np.tanh(a)
+        Q, Rq = np.linalg.qr(J @ Q)
+        if t >= washout:
+            total += np.log(np.abs(np.diag(Rq)))
+    np.testing.assert_allclose(got, np.sort(total / n_steps)[::-1], rtol=1e-8, atol=1e-10)
+
+
 def test_linear_closed_loop_spectrum_is_log_eigenvalue_moduli():
     # With f = identity the closed loop is the linear map R + eps (W + U_y V).
     y = _series()

@@ -54,7 +54,7 @@ def test_kernel_matches_naive_qr(residual, activation, every, density, global_ra
     with np.errstate(divide="ignore"):
         got, h, n_qr = lyapunov_qr(
             X, input_t, bias, np.zeros((1, n_units)), *operands, res.coupling, act,
-            frame0, washout, every, np.log(1e4), 32,
+            frame0, washout, every, np.log(1e4), 32, input_t[:0], np.zeros((0, n_units)),
         )  # fmt: skip
         want = naive_lyapunov(
             X, res.recurrent_weights_, res.input_weights_, res.bias_,
@@ -302,3 +302,35 @@ def test_verbose_shows_progress_and_changes_nothing(capsys):
     loud = lyapunov_spectrum(res, n_steps=100, washout=10, random_state=0, verbose=True)
     assert "Lyapunov spectrum: 10 exponents of 10 units, 110 steps" in capsys.readouterr().err
     np.testing.assert_array_equal(loud, quiet)  # the same call: identical arithmetic
+
+
+def test_feedback_is_validated():
+    res = WCRNNReservoir(n_units=10, random_state=0).fit(np.zeros((5, 2)))
+    with pytest.raises(ValueError, match="pair"):
+        lyapunov_spectrum(res, feedback=(np.zeros((1, 10)),))
+    with pytest.raises(ValueError, match=r"expected \(m, 10\)"):
+        lyapunov_spectrum(res, feedback=(np.zeros((1, 9)), np.zeros(1)))
+    with pytest.raises(ValueError, match="only 2 inputs"):
+        lyapunov_spectrum(res, feedback=(np.zeros((3, 10)), np.zeros(3)))
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        lyapunov_spectrum(res, feedback=(np.full((1, 10), np.nan), np.zeros(1)))
+    # One of the two inputs fed back: X gives the other one.
+    with pytest.raises(ValueError, match="1 of them fed back"):
+        lyapunov_spectrum(res, np.zeros((600, 2)), feedback=(np.zeros((1, 10)), np.zeros(1)))
+
+
+def test_zero_feedback_is_the_open_loop():
+    res = WCRNNReservoir(n_units=12, random_state=0).fit(np.zeros((5, 2)))
+    X = np.random.default_rng(0).uniform(-1, 1, size=(700, 2))
+    open_loop = lyapunov_spectrum(res, X, n_exponents=4, washout=100, random_state=1)
+    # The first input fed back from a readout of zero weights and intercept 0.5 is the
+    # open loop driven by a constant 0.5 in that input.
+    X_const = X.copy()
+    X_const[:, 0] = 0.5
+    want = lyapunov_spectrum(res, X_const, n_exponents=4, washout=100, random_state=1)
+    got = lyapunov_spectrum(
+        res, X[:, 1:], n_exponents=4, washout=100, random_state=1,
+        feedback=(np.zeros((1, 12)), np.array([0.5])),
+    )  # fmt: skip
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    assert not np.allclose(got, open_loop)

@@ -287,6 +287,19 @@ def _product_scratch(h, indptr):
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)
+def _add_low_rank(h, k, left_t, right, out):
+    """Add ``left_t.T @ (right @ h[b])`` to out[b] for b < k: a rank-m term U V of W."""
+    n_units = h.shape[1]
+    for b in range(k):
+        for j in range(right.shape[0]):
+            z = 0.0
+            for i in range(n_units):
+                z += right[j, i] * h[b, i]
+            for i in range(n_units):
+                out[b, i] += z * left_t[j, i]
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)
 def _add_input(inputs, row, k, input_t, bias, out):
     """Add U x + b to out[:k] for the k packed rows starting at ``row``.
 
@@ -546,6 +559,8 @@ def lyapunov_qr(
     reorthonormalize_every,
     max_log_spread,
     max_interval,
+    feedback_t,
+    feedback_coef,
 ):
     """Run one series and k tangent vectors; sum the log growth of the QR diagonal.
 
@@ -584,6 +599,11 @@ residual_blocks, residual_dense_t, coupling, activation :
         Adaptive mode: the largest ``log(max|R_ii| / min|R_ii|)`` allowed per interval.
     max_interval : int
         Adaptive mode: the longest interval.
+    feedback_t, feedback_coef : ndarray of shape (m, n_units)
+        ``U_y.T`` and V of a low-rank term ``U_y V`` added to W: the closed loop of a
+        linear readout fed back into the input, at ``2 N m`` per state and per
+        tangent vector each step, which keeps a sparse W sparse (the readout's
+        intercept goes into ``bias``). ``m = 0`` for the open loop.
 
     Returns
     -------
@@ -614,6 +634,7 @@ residual_blocks, residual_dense_t, coupling, activation :
     n_qr = 0
     for t in range(n_steps):
         _recurrent_product(h, 1, recurrent_t, indptr, indices, data, pre, scratch)
+        _add_low_rank(h, 1, feedback_t, feedback_coef, pre)
         _add_input(inputs, t, 1, input_t, bias, pre)
         for i in range(n_units):  # f(a_t) and f'(a_t) from one tanh; pre becomes eps f(a)
             value = _activate(pre[0, i], activation)
@@ -629,6 +650,7 @@ residual_blocks, residual_dense_t, coupling, activation :
         # Tangent vectors: v <- rho'(h_{t-1}) v + coupling * f'(a_t) * (W v), in place
         # and in one pass for the O(N) residuals.
         _recurrent_product(frame, k, recurrent_t, indptr, indices, data, w_frame, frame_scratch)
+        _add_low_rank(frame, k, feedback_t, feedback_coef, w_frame)
         if residual_kind == RESIDUAL_DENSE:
             np.dot(frame, residual_dense_t, r_frame)
             for r in range(k):

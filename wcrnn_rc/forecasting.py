@@ -721,10 +721,12 @@ class WCRNNForecaster(NestedDefaultsMixin, BaseEstimator):
     ):
         """The closed-loop Lyapunov spectrum of the trained forecaster, largest first.
 
-        The autonomous closed loop (:attr:`closed_loop_network_`, driven by zeros, or
-        by the exogenous ``X``) runs from the state at the end of training while
-        tangent vectors follow its Jacobians ``R + eps diag(f'(a)) (W + U_y V)``, by
-        :func:`wcrnn_rc.analysis.lyapunov_spectrum` (the compiled QR kernel).
+        The autonomous closed loop (the network of :attr:`closed_loop_network_`, or
+        driven by the exogenous ``X``) runs from the state at the end of training
+        while tangent vectors follow its Jacobians ``R + eps diag(f'(a)) (W + U_y V)``,
+        by :func:`wcrnn_rc.analysis.lyapunov_spectrum` with ``feedback`` (the compiled
+        QR kernel). The feedback ``U_y V`` is added to W each step, so a sparse W
+        stays sparse: O((nnz + N n_targets) k) per step for k exponents.
 
         Parameters
         ----------
@@ -751,20 +753,22 @@ class WCRNNForecaster(NestedDefaultsMixin, BaseEstimator):
         TypeError
             When the readout is not linear (no ``coef_`` and ``intercept_``).
         """
-        network = self._closed_loop()
-        n_units = network.n_units
-        k = min(n_units, 10) if n_exponents is None else n_exponents
+        coef, intercept = self._require_linear("The closed-loop spectrum")
+        network = self.reservoir_.network_
+        k = min(network.n_units, 10) if n_exponents is None else n_exponents
         if self.n_exogenous_:
             drive = self._exogenous(X, washout + n_steps)
         elif X is not None:
             raise ValueError("X was given, but the forecaster was fitted without X.")
         else:
-            drive = np.zeros((washout + n_steps, 1))
+            drive = None  # autonomous
         if not (isinstance(dt, numbers.Real) and dt > 0):
             raise ValueError(f"dt must be a positive number; got {dt!r}.")
+        # The feedback U_y V is added to W each step, not folded into a dense W + U_y V.
         exponents = lyapunov_spectrum(
             network,
             drive,
+            feedback=(coef, intercept),
             n_exponents=k,
             n_steps=n_steps,
             washout=washout,

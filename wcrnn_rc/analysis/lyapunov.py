@@ -34,6 +34,7 @@ _MAX_INTERVAL = 128
         "random_state": ["random_state"],
         "verbose": ["boolean"],
         "initial_state": ["array-like", None],
+        "feedback": [tuple, None],
     },
     # False: an unfitted reservoir is fitted inside, and its fit must validate it.
     prefer_skip_nested_validation=False,
@@ -49,6 +50,7 @@ def lyapunov_spectrum(
     random_state=None,
     verbose=False,
     initial_state=None,
+    feedback=None,
 ):
     """Lyapunov exponents of the input-driven reservoir, per time step, largest first.
 
@@ -93,6 +95,13 @@ def lyapunov_spectrum(
         h_0; zeros when None. An autonomous network (a closed-loop forecaster, whose
         drive is constant) needs a state on its attractor, where zeros may lie in
         another basin.
+    feedback : tuple (coef, intercept), default=None
+        A linear readout ``y = V h + c`` (coef V of shape (m, n_units), intercept c
+        of shape (m,)) fed back into the first m inputs: the spectrum of that closed
+        loop, whose recurrent weights are ``W + U_y V``. The low-rank term is added
+        to W each step (O(N m k)), so a sparse W stays sparse. ``X`` (or the i.i.d.
+        drive) then gives only the other ``n_features - m`` inputs; with none, the
+        loop is autonomous. ``WCRNNForecaster.lyapunov_spectrum`` calls this.
 
     Returns
     -------
@@ -127,14 +136,18 @@ def lyapunov_spectrum(
     True
     """
     rng = check_random_state(random_state)
+    network = network_of(reservoir, (lambda: np.zeros((1, 1))) if X is None else (lambda: X))
+    input_t, bias = network.input_operands(np.float64)
+    feedback_t, feedback_coef = input_t[:0], np.zeros((0, network.n_units))
+    if feedback is not None:
+        feedback_t, feedback_coef, input_t, bias = _split_feedback(network, feedback)
+    n_fed_back = feedback_t.shape[0]
     if X is None:
         if n_steps is None:
             n_steps = 2000
-        network = network_of(reservoir, lambda: np.zeros((1, 1)))
-        drive = rng.uniform(-1.0, 1.0, size=(washout + n_steps, network.n_features))
+        drive = rng.uniform(-1.0, 1.0, size=(washout + n_steps, input_t.shape[0]))
     else:
-        network = network_of(reservoir, lambda: X)
-        drive = as_series(network, X)
+        drive = as_series(network, X, n_fed_back=n_fed_back)
         available = drive.shape[0] - washout
         if n_steps is None:
             n_steps = available
@@ -144,7 +157,6 @@ def lyapunov_spectrum(
                 f"n_steps={n_steps}."
             )
         drive = drive[: washout + n_steps]
-
     n_units = network.n_units
     k = n_units if n_exponents is None else n_exponents
     if k > n_units:
@@ -152,7 +164,8 @@ def lyapunov_spectrum(
     # Rows of one (n_units, n_units) draw: the first k directions do not depend on k,
     # so a partial spectrum is the leading part of the full one.
     frame0 = np.linalg.qr(rng.standard_normal((k, n_units)).T)[0].T.copy()
-    input_t, bias = network.input_operands(np.float64)
+    if input_t.shape[0] == 0:  # all inputs fed back: one zero input keeps the input path
+        drive, input_t = np.zeros((len(drive), 1)), np.zeros((1, n_units))
     if input_t.shape[0] > _config.MAX_FUSED_FEATURES:  # one GEMM for the whole drive
         drive, input_t = drive @ input_t + bias, input_t[:0]
     every = 0 if reorthonormalize_every == "auto" else reorthonormalize_every
@@ -183,6 +196,8 @@ def lyapunov_spectrum(
                 every,
                 _MAX_LOG_SPREAD,
                 _MAX_INTERVAL,
+                feedback_t,
+                feedback_coef,
             )
         except np.linalg.LinAlgError as exc:  # numba's QR refuses a non-finite frame
             raise overflow from exc
@@ -191,6 +206,37 @@ def lyapunov_spectrum(
     if not np.all(np.isfinite(last_state)) or np.isnan(exponents).any():
         raise overflow
     return np.sort(exponents)[::-1]
+
+
+def _split_feedback(network, feedback):
+    """``(U_y.T, V, U_x.T, b + U_y c)`` of a validated readout ``(V, c)`` fed back."""
+    try:
+        coef, intercept = feedback
+    except (TypeError, ValueError):
+        raise ValueError("feedback must be a pair (coef, intercept).") from None
+    coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))
+    intercept = np.atleast_1d(np.asarray(intercept, dtype=np.float64))
+    m = coef.shape[0]
+    if coef.shape != (m, network.n_units) or intercept.shape != (m,):
+        raise ValueError(
+            f"feedback's coef has shape {coef.shape} and intercept {intercept.shape}; "
+            f"expected (m, {network.n_units}) and (m,)."
+        )
+    if m > network.n_features:
+        raise ValueError(
+            f"feedback has {m} outputs but the network only {network.n_features} inputs "
+            "to feed them back into."
+        )
+    if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
+        raise ValueError("feedback contains NaN or infinity.")
+    input_t, bias = network.input_operands(np.float64)
+    feedback_t = np.ascontiguousarray(input_t[:m])
+    return (
+        feedback_t,
+        np.ascontiguousarray(coef),
+        np.ascontiguousarray(input_t[m:]),
+        bias + intercept @ feedback_t,
+    )
 
 
 def max_lyapunov_exponent(reservoir, X=None, *, n_steps=None, washout=500, random_state=None):
