@@ -20,7 +20,9 @@ Python loop over its jitted step):
    a 3000-step closed loop, same protocol; also the steps before the error passes
    0.2 standard deviations (the evaluation quoted in the issue).
 3. **Generation speed** per step at 500 and 2000 units, 3 outputs fed back, on the
-   default dense W and on a sparse W of fan-in 10: ``WCRNNForecaster.predict``
+   default dense W, on a sparse W of fan-in 10, and on the dense W in float32 (the
+   forecaster fitted on float32 data, reservoirpy given ``dtype=float32``):
+   ``WCRNNForecaster.predict``
    against the bare open-loop kernel on the same network (``WCRNNReservoir.transform``
    of a series of the same length), against the bare product of each step (dense:
    ``h @ (W + U_y V).T`` in a loop; sparse: scipy's CSR ``W @ h`` in a loop), and
@@ -122,8 +124,13 @@ RPY_GRID = [
     for ridge in (1e-6,)
 ]
 SPEED_UNITS = (500, 2000)
-# The default dense W, and the sparse W of wide reservoirs (10 non-zeros per row).
-SPEED_LAYOUTS = {"dense": {}, "fan-in 10": {"fan_in": 10}}
+# The default dense W, the sparse W of wide reservoirs (10 non-zeros per row), and the
+# dense W in float32 (a forecaster fitted on float32 data generates in float32).
+SPEED_CASES = {
+    "dense": ({}, np.float64),
+    "fan-in 10": ({"fan_in": 10}, np.float64),
+    "dense float32": ({}, np.float32),
+}
 SPEED_STEPS = {500: 2000, 2000: 1000}
 RLS_UNITS = 50
 RLS_STEPS = 1_000_000
@@ -337,16 +344,16 @@ def bench_task(name, data, setting, lam, dt, n_forecast):
 def bench_speed():
     rows = {}
     for n_units in SPEED_UNITS:
-        for layout, sparsity in SPEED_LAYOUTS.items():
-            key = f"{n_units} {layout}"
-            print(f"\n== generation speed per step, N={n_units}, {layout} W, 3 fed-back outputs")
-            rows[key] = _speed_row(n_units, sparsity)
+        for case, (sparsity, dtype) in SPEED_CASES.items():
+            key = f"{n_units} {case}"
+            print(f"\n== generation speed per step, N={n_units}, {case} W, 3 fed-back outputs")
+            rows[key] = _speed_row(n_units, sparsity, dtype)
     return rows
 
 
-def _speed_row(n_units, sparsity):
+def _speed_row(n_units, sparsity, dtype):
     n_steps = SPEED_STEPS[n_units]
-    train = lorenz_data(0)[0][:3000]
+    train = lorenz_data(0)[0][:3000].astype(dtype)
     res = WCRNNReservoir(
         n_units=n_units, residual="identity", residual_scale=0.7, coupling=0.3,
         input_scaling=0.3, random_state=0, **sparsity,
@@ -375,11 +382,12 @@ def _speed_row(n_units, sparsity):
 
         bare_name = "bare CSR mat-vec"
     else:
+        recurrent_t = model.closed_loop_network_.recurrent_t.astype(dtype)
 
-        def bare_product(recurrent_t=model.closed_loop_network_.recurrent_t, n_steps=n_steps):
+        def bare_product(recurrent_t=recurrent_t, n_steps=n_steps):
             # The product every closed loop needs per step, as the kernel does it
             # (h @ W.T), and nothing else: the bound on any library's generation.
-            h = np.full((1, recurrent_t.shape[0]), 0.1)
+            h = np.full((1, recurrent_t.shape[0]), 0.1, dtype=recurrent_t.dtype)
             out = np.empty_like(h)
             for _ in range(n_steps):
                 np.dot(h, recurrent_t, out)
@@ -398,10 +406,10 @@ def _speed_row(n_units, sparsity):
         from reservoirpy.nodes import Ridge as RpyRidge
 
         # reservoirpy takes a scipy sparse matrix as W and keeps it sparse.
-        W_peer = scipy.sparse.csr_matrix(W) if sparse_w else W.copy()
+        W_peer = scipy.sparse.csr_matrix(W) if sparse_w else W.astype(dtype)
         peer = Reservoir(
-            n_units, lr=0.3, W=W_peer, Win=reservoir.input_weights_.copy(),
-            bias=reservoir.bias_.copy(),
+            n_units, lr=0.3, W=W_peer, Win=reservoir.input_weights_.astype(dtype),
+            bias=reservoir.bias_.astype(dtype), dtype=dtype,
         )  # fmt: skip
         peer_model = peer >> RpyRidge(ridge=1e-6)
         peer_model.fit(train[:-1], train[1:], warmup=WASHOUT)
@@ -416,6 +424,8 @@ def _speed_row(n_units, sparsity):
     except Exception as exc:
         print("reservoirpy:", failure_reason(exc))
     try:
+        if dtype != np.float64:
+            raise NotImplementedError("echoes runs in float64 only")
         # echoes' reservoirs are dense: it gets W made dense.
         W_dense = W.toarray() if sparse_w else W.copy()
         gen = echoes_model(
@@ -442,6 +452,7 @@ def _speed_row(n_units, sparsity):
         "timings": timings,
         "nnz": int(reservoir.network_.recurrent_nnz),
         "stores_sparse": bool(sparse_w),
+        "dtype": np.dtype(dtype).name,
     }
 
 

@@ -113,6 +113,46 @@ def test_sparse_closed_loop_keeps_w_sparse(monkeypatch):
     np.testing.assert_allclose(model.state_, h_end, rtol=1e-7, atol=1e-9)
 
 
+def test_float32_series_train_and_generate_in_float32():
+    y = _series(n_targets=2)
+    X = np.cos(0.05 * np.arange(len(y)))[:, None]
+    double = WCRNNForecaster(_reservoir(), washout=50).fit(y, X)
+    single = WCRNNForecaster(_reservoir(), washout=50).fit(y.astype(np.float32), X)
+    assert single.state_.dtype == np.float32
+    X_future = np.cos(0.05 * np.arange(600, 700))[:, None]  # float64: cast to float32
+    got = single.predict(100, X=X_future)
+    assert got.dtype == np.float32 and single.state_.dtype == np.float32
+    # Within float32 rounding, grown over 100 steps of the loop.
+    np.testing.assert_allclose(got, double.predict(100, X=X_future), rtol=1e-4, atol=1e-4)
+    context = y[200:400].astype(np.float64)
+    np.testing.assert_allclose(
+        single.predict(50, context=context, X=X_future[:50], context_X=X[200:400]),
+        double.predict(50, context=context, X=X_future[:50], context_X=X[200:400]),
+        rtol=1e-4, atol=1e-4,
+    )  # fmt: skip
+    # The spectrum runs in float64 whatever the dtype: the NumPy twin's, to float64
+    # tolerance (without exogenous input, the twin's closed loop).
+    plain = WCRNNForecaster(_reservoir(n_units=16), washout=50).fit(y.astype(np.float32))
+    frame0 = np.linalg.qr(np.random.RandomState(3).standard_normal((4, 16)).T)[0].T
+    np.testing.assert_allclose(
+        plain.lyapunov_spectrum(4, n_steps=300, washout=50, random_state=3),
+        _naive_closed_loop_lyapunov(plain, frame0, 300, 50),
+        rtol=1e-8, atol=1e-10,
+    )  # fmt: skip
+
+
+def test_float32_stream_stays_float32():
+    y = _series().astype(np.float32)
+    model = WCRNNForecaster(_reservoir(), washout=50)
+    for chunk in np.array_split(y, 3):
+        model.partial_fit(chunk)
+    assert model.state_.dtype == np.float32
+    assert model.predict(10).dtype == np.float32
+    # Later chunks are cast to the stream's dtype.
+    model.partial_fit(_series(n=100))
+    assert model.state_.dtype == np.float32
+
+
 def test_step_by_step_readout_matches_compiled_loop():
     # A pipeline around Ridge has no coef_: it takes the step-by-step path.
     y = _series()

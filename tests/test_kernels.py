@@ -90,12 +90,13 @@ def test_sparse_and_dense_w_match_naive(density, n_units, dtype, global_random_s
         np.testing.assert_allclose(res.run(X[i]), want, rtol=RTOL[dtype], atol=ATOL[dtype])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_exogenous", [0, 2])
 @pytest.mark.parametrize("density", [0.05, 1.0])  # CSR W, dense W
 @pytest.mark.parametrize("activation", ["tanh", "relu", "identity"])
 @pytest.mark.parametrize("residual", RESIDUALS)
 def test_generate_closed_loop_matches_naive(
-    residual, activation, density, n_exogenous, global_random_seed
+    residual, activation, density, n_exogenous, dtype, global_random_seed
 ):
     """The closed-loop kernel: forecast V h + c, feed it into the first inputs, step."""
     rng = np.random.default_rng(global_random_seed)
@@ -110,7 +111,10 @@ def test_generate_closed_loop_matches_naive(
     intercept = rng.normal(size=n_targets)
     h0 = rng.normal(scale=0.5, size=n_units)
     exogenous = rng.normal(size=(n_steps, n_exogenous)) if n_exogenous else None
-    got, h_end, n_finite = res.network_.generate(coef, intercept, h0, n_steps, exogenous)
+    got, h_end, n_finite = res.network_.generate(
+        coef, intercept, h0, n_steps, exogenous, dtype=dtype
+    )
+    assert got.dtype == h_end.dtype == dtype
     want, h = [], h0
     for k in range(n_steps):
         y = coef @ h + intercept
@@ -121,7 +125,7 @@ def test_generate_closed_loop_matches_naive(
             res.coupling, activation, h0=h,
         )[-1]  # fmt: skip
     assert n_finite == n_steps
-    tol = dict(rtol=RTOL[np.float64], atol=ATOL[np.float64])
+    tol = dict(rtol=RTOL[dtype], atol=ATOL[dtype])
     np.testing.assert_allclose(got, np.array(want), **tol)
     np.testing.assert_allclose(h_end, h, **tol)
 

@@ -533,7 +533,7 @@ class Network:
         )
         return states[0]
 
-    def generate(self, coef, intercept, h0, n_steps, exogenous=None):
+    def generate(self, coef, intercept, h0, n_steps, exogenous=None, dtype=np.float64):
         """Closed-loop forecasts ``V h + c`` fed back into the first inputs, compiled.
 
         The readout's ``n_targets`` outputs drive the first ``n_targets`` inputs and
@@ -547,10 +547,12 @@ class Network:
             The state the first forecast is read from.
         n_steps : int
         exogenous : ndarray of shape (n_steps, n_features - n_targets), default=None
+        dtype : {np.float64, np.float32}, default=np.float64
+            The precision of the loop (float32: half the memory traffic of each step).
 
         Returns
         -------
-        forecasts : ndarray of shape (n_steps, n_targets), float64
+        forecasts : ndarray of shape (n_steps, n_targets), in dtype
             Rows from ``n_finite`` on are not written.
         h : ndarray of shape (n_units,)
             The state after step ``n_finite`` (after the last forecast was fed back when
@@ -558,7 +560,6 @@ class Network:
         n_finite : int
             The number of leading finite forecasts.
         """
-        dtype = np.float64
         coef = np.ascontiguousarray(coef, dtype=dtype)
         n_targets = coef.shape[0]
         input_t, bias = self.input_operands(dtype)

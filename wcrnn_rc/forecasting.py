@@ -124,11 +124,15 @@ def closed_loop_network(network, coef, intercept):
     )
 
 
-def _as_series(value, name, n_columns=None):
-    """One series as a float64 (n_steps, n_columns) array (1-D means one column)."""
-    array = check_array(
-        value, ensure_2d=False, dtype=np.float64, input_name=name, ensure_min_samples=1
-    )
+# The forecaster runs in the dtype of the y it was fitted on: float32 stays float32
+# (half the memory traffic of generation), anything else becomes float64.
+_FIT_DTYPES = [np.float64, np.float32]
+
+
+def _as_series(value, name, n_columns=None, dtype=np.float64):
+    """One series as a float (n_steps, n_columns) array (1-D means one column), in
+    ``dtype`` (or a list of dtypes, the input's kept where it is one of them)."""
+    array = check_array(value, ensure_2d=False, dtype=dtype, input_name=name, ensure_min_samples=1)
     if array.ndim == 1:
         array = array[:, None]
     if array.ndim != 2:
@@ -138,15 +142,15 @@ def _as_series(value, name, n_columns=None):
     return np.ascontiguousarray(array)
 
 
-def _series_list(value, name):
+def _series_list(value, name, dtype=np.float64):
     """A list of series from one series, a 3-D array or a list of series."""
     if isinstance(value, list | tuple) and len(value) and hasattr(value[0], "ndim"):
-        return [_as_series(v, f"{name}[{i}]") for i, v in enumerate(value)], True
+        return [_as_series(v, f"{name}[{i}]", dtype=dtype) for i, v in enumerate(value)], True
     if not hasattr(value, "ndim") and not hasattr(value, "iloc"):
         value = np.asarray(value)
     if getattr(value, "ndim", 0) == 3:
-        return [_as_series(v, f"{name}[{i}]") for i, v in enumerate(value)], True
-    return [_as_series(value, name)], False
+        return [_as_series(v, f"{name}[{i}]", dtype=dtype) for i, v in enumerate(value)], True
+    return [_as_series(value, name, dtype=dtype)], False
 
 
 def _ridge_fast_path(readout):
@@ -175,6 +179,13 @@ class WCRNNForecaster(NestedDefaultsMixin, BaseEstimator):
       block of ``horizon`` steps at once; the block is then fed back as the input
       for the next ``horizon`` steps (one readout call and one compiled run per
       block).
+
+    The forecaster runs in the dtype of the ``y`` it is fitted on (its first series):
+    float32 ``y`` gives float32 states, ``state_`` and forecasts, and a float32
+    closed loop, which moves half the bytes per step (a dense W of 2000 units fits in
+    the cache in float32 and not in float64); anything else runs in float64. Later
+    inputs (``X``, ``context``, chunks of ``partial_fit``) are cast to that dtype. The
+    ridge statistics and the closed-loop spectrum are computed in float64 either way.
 
     Parameters
     ----------
@@ -275,7 +286,9 @@ class WCRNNForecaster(NestedDefaultsMixin, BaseEstimator):
 
     def _training_series(self, y, X):
         """Validated ``[(inputs, targets)]`` per series: inputs ``[y, X]``, targets y."""
-        ys, many = _series_list(y, "y")
+        ys, many = _series_list(y, "y", _FIT_DTYPES)
+        dtype = ys[0].dtype
+        ys = [series.astype(dtype, copy=False) for series in ys]
         n_targets = ys[0].shape[1]
         for i, series in enumerate(ys):
             if series.shape[1] != n_targets:
@@ -285,7 +298,9 @@ class WCRNNForecaster(NestedDefaultsMixin, BaseEstimator):
         if X is None:
             Xs = [None] * len(ys)
         else:
-            Xs, x_many = _series_list(X, "X") if many else ([_as_series(X, "X")], False)
+            Xs, x_many = (
+                _series_list(X, "X", dtype) if many else ([_as_series(X, "X", dtype=dtype)], False)
+            )
             if len(Xs) != len(ys):
                 raise ValueError(f"X holds {len(Xs)} series but y holds {len(ys)}.")
             for i, (series, exog) in enumerate(zip(ys, Xs, strict=True)):
@@ -311,7 +326,7 @@ class WCRNNForecaster(NestedDefaultsMixin, BaseEstimator):
                 )
         inputs = [s if x is None else np.hstack([s, x]) for s, x in zip(ys, Xs, strict=True)]
         n_exog = 0 if X is None else Xs[0].shape[1]
-        return list(zip(inputs, ys, strict=True)), n_targets, n_exog
+        return list(zip(inputs, ys, strict=True)), n_targets, n_exog, dtype
 
     def _targets_ahead(self, series):
         """``[y_{t+1}, .., y_{t+H}]`` for each state row t = 0 .. T-H-1."""
@@ -328,7 +343,7 @@ class WCRNNForecaster(NestedDefaultsMixin, BaseEstimator):
                 f"The forecaster was fitted with {self.n_exogenous_} exogenous columns: give "
                 f"{name} with one row per step."
             )
-        X = _as_series(X, name, self.n_exogenous_)
+        X = _as_series(X, name, self.n_exogenous_, self._dtype)
         if len(X) != n_steps:
             raise ValueError(f"{name} has {len(X)} rows; expected {n_steps}, one per step.")
         return X
@@ -371,7 +386,7 @@ class WCRNNForecaster(NestedDefaultsMixin, BaseEstimator):
         self : object
             The fitted forecaster.
         """
-        pairs, n_targets, n_exog = self._training_series(y, X)
+        pairs, n_targets, n_exog, dtype = self._training_series(y, X)
         for name in ("reservoir_", "readout_", "state_", "_stream"):
             self.__dict__.pop(name, None)
         self._cache = {}
@@ -382,7 +397,7 @@ class WCRNNForecaster(NestedDefaultsMixin, BaseEstimator):
         fit_inputs = [inputs for inputs, _ in pairs]
         reservoir.fit(fit_inputs[0] if len(pairs) == 1 else fit_inputs)
         network = reservoir.network_
-        last = np.zeros((1, network.n_units))
+        last = np.zeros((1, network.n_units), dtype)
 
         def windows():
             for inputs, series in pairs:
@@ -401,6 +416,7 @@ class WCRNNForecaster(NestedDefaultsMixin, BaseEstimator):
         self.reservoir_, self.readout_ = reservoir, fitted
         self.n_targets_, self.n_exogenous_ = n_targets, n_exog
         self.n_features_in_ = n_targets + n_exog
+        self._dtype = dtype
         self.state_ = last[0].copy()
         self._fit_state = self.state_.copy()
         return self
@@ -446,14 +462,20 @@ class WCRNNForecaster(NestedDefaultsMixin, BaseEstimator):
             self._validate_params()
         if self.horizon != 1:
             raise ValueError(f"partial_fit needs horizon=1; got horizon={self.horizon}.")
-        series = _as_series(y, "y", None if first else self.n_targets_)
+        series = _as_series(
+            y, "y", None if first else self.n_targets_, _FIT_DTYPES if first else self._dtype
+        )
         if not first and bool(self.n_exogenous_) != (X is not None):
             raise ValueError(
                 "Give exogenous X in every chunk or in none: the stream started "
                 + ("with" if self.n_exogenous_ else "without")
                 + " it."
             )
-        exog = None if X is None else _as_series(X, "X", None if first else self.n_exogenous_)
+        exog = (
+            None
+            if X is None
+            else _as_series(X, "X", None if first else self.n_exogenous_, series.dtype)
+        )
         if exog is not None and len(exog) != len(series):
             raise ValueError(
                 f"X has {len(exog)} steps but y has {len(series)}; give one row of exogenous "
@@ -480,8 +502,9 @@ class WCRNNForecaster(NestedDefaultsMixin, BaseEstimator):
             self.n_targets_ = series.shape[1]
             self.n_exogenous_ = 0 if exog is None else exog.shape[1]
             self.n_features_in_ = self.n_targets_ + self.n_exogenous_
+            self._dtype = series.dtype
             stream = {"reservoir": reservoir, "template": readout, "learner": learner}
-            stream.update(n_seen=0, state=np.zeros(reservoir.network_.n_units))
+            stream.update(n_seen=0, state=np.zeros(reservoir.network_.n_units, series.dtype))
         else:
             stream = self._stream
             self._cache = {}
@@ -581,7 +604,7 @@ class WCRNNForecaster(NestedDefaultsMixin, BaseEstimator):
     def _generate_compiled(self, h, n_steps, X):
         network = self.reservoir_.network_
         coef, intercept = self._linear_readout()
-        out, last, n_finite = network.generate(coef, intercept, h, n_steps, X)
+        out, last, n_finite = network.generate(coef, intercept, h, n_steps, X, dtype=self._dtype)
         # The kernel stops at the first non-finite forecast. A non-finite state makes
         # its forecast non-finite (0 * inf is NaN), so it can only be the state that
         # forecast was read from, or the final one: step s is the shortest forecast
@@ -608,7 +631,7 @@ class WCRNNForecaster(NestedDefaultsMixin, BaseEstimator):
         """The documented slow path: one readout call and one compiled run per block."""
         network = self.reservoir_.network_
         H, m = self.horizon, self.n_targets_
-        out = np.empty((n_steps, m))
+        out = np.empty((n_steps, m), self._dtype)
         done = 0
         while done < n_steps:
             with np.errstate(over="ignore", invalid="ignore"):  # checked just below
@@ -621,13 +644,14 @@ class WCRNNForecaster(NestedDefaultsMixin, BaseEstimator):
                 self._raise_diverged(done + int(np.argmin(finite)) + 1, n_steps, "the forecast")
             out[done : done + take] = block
             inputs = block if X is None else np.hstack([block, X[done : done + take]])
-            h = self._run_block(network, np.ascontiguousarray(inputs), h, done, n_steps)
+            inputs = np.ascontiguousarray(inputs, dtype=self._dtype)
+            h = self._run_block(network, inputs, h, done, n_steps)
             done += take
         return out, h
 
     def _warm_up(self, context, context_X):
         network = self.reservoir_.network_
-        context = _as_series(context, "context", self.n_targets_)
+        context = _as_series(context, "context", self.n_targets_, self._dtype)
         needed = max(self.washout, 1)
         if len(context) < needed:
             raise ValueError(
