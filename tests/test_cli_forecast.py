@@ -56,3 +56,30 @@ def test_plot_forecast_marks_the_valid_time():
     ax = plot_attractor(np.zeros((5, 3)), np.ones((4, 3)), components=(1, 2))
     assert ax.get_xlabel() == "component 1"
     np.testing.assert_array_equal(ax.get_lines()[1].get_xdata(), 1.0)
+
+
+def test_forecast_sizes_default_to_the_systems(capsys):
+    from wcrnn_rc.cli import build_parser
+    from wcrnn_rc.cli._forecast import DEFAULT_SIZE, SYSTEMS
+    from wcrnn_rc.cli._parser import FORECAST_LORENZ96_SIZE
+
+    args = build_parser().parse_args(["forecast", "--system", "lorenz96"])
+    assert args.units is None and args.train is None
+    assert FORECAST_LORENZ96_SIZE == (SYSTEMS["lorenz96"]["units"], SYSTEMS["lorenz96"]["train"])
+    assert DEFAULT_SIZE == dict(units=300, train=5000)
+    for name in ("lorenz", "rossler", "mackey-glass"):
+        assert "units" not in SYSTEMS[name] and "train" not in SYSTEMS[name]
+    with pytest.raises(SystemExit):
+        main(["forecast", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: the system's; 300, lorenz96 2000)" in text
+    assert "(default: the system's; 5000, lorenz96 20000)" in text
+
+
+def test_forecast_lorenz96_runs_with_smaller_options(capsys):
+    argv = ["forecast", "--system", "lorenz96", "--units", "80", "--train", "600"]
+    argv += ["--steps", "50", "--lyapunov-steps", "100", "--washout", "50"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "lorenz96, 80 units, 600 training steps" in out
+    assert "1.6800" in out

@@ -12,7 +12,9 @@ from ..residuals import RotationalResidual
 from ._output import fmt, print_table, pyplot, save, write_csv
 
 # Each system: generator, sampling step, leading exponent per unit time (None: not
-# assumed), its known spectrum (for the table), and a reservoir setting that works.
+# assumed), its known spectrum (for the table), a reservoir setting that works, and
+# the default --units and --train (DEFAULT_SIZE unless the system gives its own).
+DEFAULT_SIZE = dict(units=300, train=5000)
 SYSTEMS = {
     "lorenz": dict(
         make=lambda n, seed: make_lorenz(n, dt=0.02, random_state=seed)[0],
@@ -64,12 +66,26 @@ SYSTEMS = {
         components=None,
     ),
     "lorenz96": dict(
-        make=lambda n, seed: make_lorenz96(n, n_variables=40, dt=0.01, random_state=seed)[0],
-        dt=0.01,
+        make=lambda n, seed: make_lorenz96(n, n_variables=40, dt=0.03, random_state=seed)[0],
+        dt=0.03,  # 20 steps per Lyapunov time
         spectrum=(1.68,),
-        reservoir=dict(residual="identity", residual_scale=0.3, coupling=0.3, input_scaling=0.3),
-        alpha=1e-6,
+        # A random search (22 settings, 2000 units, 20000 steps) on seeds 100-102: a
+        # nearly memoryless reservoir whose tiny input scaling keeps tanh close to its
+        # Taylor polynomial, so that the readout reaches the quadratic vector field.
+        # Median valid time 2.1 Lyapunov times on seeds 100-102 and on 0-4.
+        reservoir=dict(
+            residual="identity",
+            residual_scale=0.2,
+            coupling=1.0,
+            recurrent_gain=0.1,
+            fan_in=10,
+            input_scaling=0.00135,
+            bias_scaling=0.5,
+        ),
+        alpha=2e-11,
         components=(0, 1),
+        units=2000,
+        train=20000,
     ),
 }
 
@@ -77,12 +93,14 @@ SYSTEMS = {
 def run(args):
     """``wcrnn-rc forecast``: valid time and closed-loop spectrum against the truth."""
     system = SYSTEMS[args.system]
-    n_train, n_forecast = args.train, args.steps
+    n_units = args.units if args.units is not None else system.get("units", DEFAULT_SIZE["units"])
+    n_train = args.train if args.train is not None else system.get("train", DEFAULT_SIZE["train"])
+    n_forecast = args.steps
     series = system["make"](n_train + n_forecast, args.seed)
     mean, std = series[:n_train].mean(axis=0), series[:n_train].std(axis=0)
     z = (series - mean) / std
     train, truth = z[:n_train], z[n_train:]
-    reservoir = WCRNNReservoir(n_units=args.units, random_state=args.seed, **system["reservoir"])
+    reservoir = WCRNNReservoir(n_units=n_units, random_state=args.seed, **system["reservoir"])
     model = WCRNNForecaster(reservoir, Ridge(alpha=system["alpha"]), washout=args.washout)
     model.fit(train)
     forecast = model.predict(n_forecast)
@@ -90,7 +108,7 @@ def run(args):
     lam = system["spectrum"][0] if system["spectrum"] else None
     steps = valid_prediction_time(truth, forecast, scale=train.std(axis=0))
     print(
-        f"forecast: {args.system}, {args.units} units, {n_train} training steps, "
+        f"forecast: {args.system}, {n_units} units, {n_train} training steps, "
         f"{n_forecast} generated in closed loop, seed {args.seed}"
     )
     valid = f" = {steps * dt:.3g} time units" if dt != 1.0 else ""

@@ -25,6 +25,9 @@ SWEEP_METRICS = ("memory_capacity", "max_lyapunov")
 RESIDUALS = ("identity", "orthogonal", "rotational", "heterogeneous", "tanh", "none")
 ACTIVATIONS = ("identity", "relu", "tanh")
 METRICS = ("max_lyapunov", "memory_capacity", "spectral_radius")
+# `wcrnn-rc forecast --system lorenz96`'s default --units and --train (the other systems:
+# 300 and 5000); the same as SYSTEMS["lorenz96"] in _forecast.py (tests check that).
+FORECAST_LORENZ96_SIZE = (2000, 20000)
 # How long `wcrnn-rc demo` takes with its defaults, numba's first compilation included
 # (17 s measured on an idle 2-core machine); README and the docs say the same.
 DEMO_DURATION = "under half a minute on 2 cores"
@@ -211,10 +214,16 @@ def _forecast_parser(commands):
         help="the system (default lorenz)",
     )
     group.add_argument(
-        "--units", type=int, default=300, metavar="N", help="n_units, >= 1 (default 300)"
+        "--units",
+        type=int,
+        metavar="N",
+        help=f"n_units, >= 1 (default: the system's; 300, lorenz96 {FORECAST_LORENZ96_SIZE[0]})",
     )
     group.add_argument(
-        "--train", type=int, default=5000, metavar="T", help="training steps (default 5000)"
+        "--train",
+        type=int,
+        metavar="T",
+        help=f"training steps (default: the system's; 5000, lorenz96 {FORECAST_LORENZ96_SIZE[1]})",
     )
     group.add_argument(
         "--steps", type=int, default=1000, metavar="T", help="steps generated (default 1000)"
