@@ -83,3 +83,5 @@ def test_forecast_lorenz96_runs_with_smaller_options(capsys):
     out = capsys.readouterr().out
     assert "lorenz96, 80 units, 600 training steps" in out
     assert "1.6800" in out
+    # Three positive exponents of a 40-variable system: the dimension lies beyond them.
+    assert "Kaplan-Yorke dimension at least 3" in out and "(true not known)" in out

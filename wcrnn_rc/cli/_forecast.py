@@ -123,9 +123,12 @@ def run(args):
     ]
     print(" closed-loop Lyapunov spectrum (autonomous, per unit time) against the system's:")
     print_table(["index", "closed loop", "true"], rows)
-    ky = kaplan_yorke_dimension(exponents)
-    true_ky = kaplan_yorke_dimension(known) if len(known) >= 3 else float("nan")
-    print(f" Kaplan-Yorke dimension {fmt(ky, '.3f')} (true {fmt(true_ky, '.3f')})")
+    true_ky = fmt(kaplan_yorke_dimension(known), ".3f") if len(known) >= 3 else "not known"
+    if exponents.sum() >= 0:  # the dimension lies beyond the exponents computed
+        ky = f"at least {n_exp} (the {n_exp} exponents computed do not sum below 0)"
+    else:
+        ky = fmt(kaplan_yorke_dimension(exponents), ".3f")
+    print(f" Kaplan-Yorke dimension {ky} (true {true_ky})")
     out = args.output
     if out is not None:
         header = ["step"] + [f"true{i}" for i in range(z.shape[1])]
