@@ -375,6 +375,30 @@ def bench_speed():
     return rows
 
 
+def _rpy_loop(reservoir, W, sparse_w, train, dtype, n_steps):
+    """reservoirpy's closed loop on our weights, in dtype, as a timed callable."""
+    from reservoirpy.nodes import Reservoir
+    from reservoirpy.nodes import Ridge as RpyRidge
+
+    # reservoirpy takes a scipy sparse matrix as W and keeps it sparse.
+    W_peer = scipy.sparse.csr_matrix(W, dtype=dtype) if sparse_w else W.astype(dtype)
+    peer = Reservoir(
+        reservoir.network_.n_units, lr=0.3, W=W_peer, Win=reservoir.input_weights_.astype(dtype),
+        bias=reservoir.bias_.astype(dtype), dtype=dtype,
+    )  # fmt: skip
+    peer_model = peer >> RpyRidge(ridge=1e-6)
+    train = train.astype(dtype)
+    peer_model.fit(train[:-1], train[1:], warmup=WASHOUT)
+    y0 = np.asarray(peer_model.run(train[-50:]))[-1]
+
+    def rpy_loop(peer_model=peer_model, y0=y0, n_steps=n_steps):
+        y = y0
+        for _ in range(n_steps):
+            y = peer_model(y)
+
+    return rpy_loop
+
+
 def _speed_row(n_units, sparsity, dtype):
     n_steps = SPEED_STEPS[n_units]
     train = lorenz_data(0)[0][:3000].astype(dtype)
@@ -425,28 +449,18 @@ def _speed_row(n_units, sparsity, dtype):
     rpy_steps = min(n_steps, 300)
     reservoir = model.reservoir_
     W = reservoir.recurrent_weights_
-    try:
-        from reservoirpy.nodes import Reservoir
-        from reservoirpy.nodes import Ridge as RpyRidge
-
-        # reservoirpy takes a scipy sparse matrix as W and keeps it sparse.
-        W_peer = scipy.sparse.csr_matrix(W) if sparse_w else W.astype(dtype)
-        peer = Reservoir(
-            n_units, lr=0.3, W=W_peer, Win=reservoir.input_weights_.astype(dtype),
-            bias=reservoir.bias_.astype(dtype), dtype=dtype,
-        )  # fmt: skip
-        peer_model = peer >> RpyRidge(ridge=1e-6)
-        peer_model.fit(train[:-1], train[1:], warmup=WASHOUT)
-        y0 = np.asarray(peer_model.run(train[-50:]))[-1]
-
-        def rpy_loop(peer_model=peer_model, y0=y0, rpy_steps=rpy_steps):
-            y = y0
-            for _ in range(rpy_steps):
-                y = peer_model(y)
-
-        contenders.append(Contender("reservoirpy closed loop", rpy_loop, repeats=3))
-    except Exception as exc:
-        print("reservoirpy:", failure_reason(exc))
+    # reservoirpy in float64 (the row with the target), and in float32 too in the float32
+    # case: its float32 loop was the slower of the two in trial runs.
+    rpy_dtypes = [np.float64] if dtype == np.float64 else [np.float64, np.float32]
+    for rpy_dtype in rpy_dtypes:
+        name = "reservoirpy closed loop" + ("" if rpy_dtype == np.float64 else ", float32")
+        try:
+            contenders.append(
+                Contender(name, _rpy_loop(reservoir, W, sparse_w, train, rpy_dtype, rpy_steps),
+                          repeats=3)
+            )  # fmt: skip
+        except Exception as exc:
+            print(f"{name}:", failure_reason(exc))
     try:
         if dtype != np.float64:
             raise NotImplementedError("echoes runs in float64 only")

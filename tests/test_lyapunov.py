@@ -54,7 +54,7 @@ def test_kernel_matches_naive_qr(residual, activation, every, density, global_ra
     with np.errstate(divide="ignore"):
         got, h, n_qr = lyapunov_qr(
             X, input_t, bias, np.zeros((1, n_units)), *operands, res.coupling, act,
-            frame0, washout, every, np.log(1e4), 32, input_t[:0], np.zeros((n_units, 0)),
+            frame0, washout, every, np.log(1e4), 32, input_t[:0], np.zeros((0, n_units)),
         )  # fmt: skip
         want = naive_lyapunov(
             X, res.recurrent_weights_, res.input_weights_, res.bias_,

@@ -287,22 +287,20 @@ def _product_scratch(h, indptr):
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)
-def _add_low_rank(h, k, left_t, right_t, out):
-    """Add ``left_t.T @ (right_t.T @ h[b])`` to out[b] for b < k: a rank-m term U V of W.
+def _add_low_rank(h, k, left_t, right, out):
+    """Add ``left_t.T @ (right @ h[b])`` to out[b] for b < k: a rank-m term U V of W.
 
-    Both loops run over a contiguous axis without a reduction inside, so they
-    vectorise (``right_t`` is V.T, shape (n_units, m)).
+    ``right @ h[b]`` is one BLAS GEMV (measured at N = 2000: 13 us for 64 rows, 4x
+    faster than a loop over units with the rows inside, 8x than one reduction per
+    row); the rank-one updates are loops that vectorise.
     """
     n_units = h.shape[1]
-    m = right_t.shape[1]
+    m = right.shape[0]
+    if m == 0:
+        return
     z = np.empty(m, out.dtype)
     for b in range(k):
-        for j in range(m):
-            z[j] = 0.0
-        for i in range(n_units):
-            hi = h[b, i]
-            for j in range(m):
-                z[j] += right_t[i, j] * hi
+        np.dot(right, h[b], z)
         for j in range(m):
             zj = z[j]
             for i in range(n_units):
@@ -465,7 +463,7 @@ def generate_closed_loop(
     residual_dense_t,
     coupling,
     activation,
-    coef_t,
+    coef,
     intercept,
     forecasts,
 ):
@@ -484,8 +482,8 @@ def generate_closed_loop(
          i8[::1], F[::1], i8, F[::1], F[:, :, ::1], F[:, ::1], f8, i8, F[:, ::1],
          F[::1], F[:, ::1])
 
-    The forecast loops over the units outside and the targets inside, so that it
-    vectorises over many targets (the 64 grid points of a PDE) with no reduction.
+    The forecast ``V h_k`` is one BLAS GEMV (faster than compiled loops for 3 targets
+    as for 64; see ``_add_low_rank``).
 
     Parameters
     ----------
@@ -499,8 +497,8 @@ def generate_closed_loop(
     recurrent_t, indptr, indices, data, residual_kind, residual_diag
         As in :func:`run_packed`; so are residual_blocks, residual_dense_t, coupling
         and activation.
-    coef_t : ndarray of shape (n_units, n_targets)
-        ``V.T``.
+    coef : ndarray of shape (n_targets, n_units)
+        V.
     intercept : ndarray of shape (n_targets,)
         c.
     forecasts : ndarray of shape (n_steps, n_targets)
@@ -523,13 +521,9 @@ def generate_closed_loop(
     scratch = _product_scratch(h0, indptr)
     for k in range(n_steps):
         y = forecasts[k]
+        np.dot(coef, h[0], y)
         for j in range(n_targets):
-            y[j] = intercept[j]
-        for i in range(n_units):
-            hi = h[0, i]
-            for j in range(n_targets):
-                y[j] += coef_t[i, j] * hi
-        for j in range(n_targets):
+            y[j] += intercept[j]
             if not np.isfinite(y[j]):
                 return h, k
         _recurrent_product(h, 1, recurrent_t, indptr, indices, data, pre, scratch)
@@ -576,7 +570,7 @@ def lyapunov_qr(
     max_log_spread,
     max_interval,
     feedback_t,
-    feedback_coef_t,
+    feedback_coef,
 ):
     """Run one series and k tangent vectors; sum the log growth of the QR diagonal.
 
@@ -615,8 +609,8 @@ residual_blocks, residual_dense_t, coupling, activation :
         Adaptive mode: the largest ``log(max|R_ii| / min|R_ii|)`` allowed per interval.
     max_interval : int
         Adaptive mode: the longest interval.
-    feedback_t, feedback_coef_t : ndarray of shape (m, n_units), (n_units, m)
-        ``U_y.T`` and ``V.T`` of a low-rank term ``U_y V`` added to W: the closed loop of a
+    feedback_t, feedback_coef : ndarray of shape (m, n_units)
+        ``U_y.T`` and V of a low-rank term ``U_y V`` added to W: the closed loop of a
         linear readout fed back into the input, at ``2 N m`` per state and per
         tangent vector each step, which keeps a sparse W sparse (the readout's
         intercept goes into ``bias``). ``m = 0`` for the open loop.
@@ -650,7 +644,7 @@ residual_blocks, residual_dense_t, coupling, activation :
     n_qr = 0
     for t in range(n_steps):
         _recurrent_product(h, 1, recurrent_t, indptr, indices, data, pre, scratch)
-        _add_low_rank(h, 1, feedback_t, feedback_coef_t, pre)
+        _add_low_rank(h, 1, feedback_t, feedback_coef, pre)
         _add_input(inputs, t, 1, input_t, bias, pre)
         for i in range(n_units):  # f(a_t) and f'(a_t) from one tanh; pre becomes eps f(a)
             value = _activate(pre[0, i], activation)
@@ -666,7 +660,7 @@ residual_blocks, residual_dense_t, coupling, activation :
         # Tangent vectors: v <- rho'(h_{t-1}) v + coupling * f'(a_t) * (W v), in place
         # and in one pass for the O(N) residuals.
         _recurrent_product(frame, k, recurrent_t, indptr, indices, data, w_frame, frame_scratch)
-        _add_low_rank(frame, k, feedback_t, feedback_coef_t, w_frame)
+        _add_low_rank(frame, k, feedback_t, feedback_coef, w_frame)
         if residual_kind == RESIDUAL_DENSE:
             np.dot(frame, residual_dense_t, r_frame)
             for r in range(k):

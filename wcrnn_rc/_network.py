@@ -560,7 +560,7 @@ class Network:
         n_finite : int
             The number of leading finite forecasts.
         """
-        coef = np.asarray(coef, dtype=dtype)
+        coef = np.ascontiguousarray(coef, dtype=dtype)
         n_targets = coef.shape[0]
         input_t, bias = self.input_operands(dtype)
         if exogenous is None:
@@ -575,7 +575,7 @@ class Network:
             *self.recurrent_operands(dtype, batched=False),
             self.coupling,
             self.activation,
-            np.ascontiguousarray(coef.T),
+            coef,
             np.ascontiguousarray(intercept, dtype=dtype),
             forecasts,
         )

@@ -138,9 +138,9 @@ def lyapunov_spectrum(
     rng = check_random_state(random_state)
     network = network_of(reservoir, (lambda: np.zeros((1, 1))) if X is None else (lambda: X))
     input_t, bias = network.input_operands(np.float64)
-    feedback_t, feedback_coef_t = input_t[:0], np.zeros((network.n_units, 0))
+    feedback_t, feedback_coef = input_t[:0], np.zeros((0, network.n_units))
     if feedback is not None:
-        feedback_t, feedback_coef_t, input_t, bias = _split_feedback(network, feedback)
+        feedback_t, feedback_coef, input_t, bias = _split_feedback(network, feedback)
     n_fed_back = feedback_t.shape[0]
     if X is None:
         if n_steps is None:
@@ -197,7 +197,7 @@ def lyapunov_spectrum(
                 _MAX_LOG_SPREAD,
                 _MAX_INTERVAL,
                 feedback_t,
-                feedback_coef_t,
+                feedback_coef,
             )
         except np.linalg.LinAlgError as exc:  # numba's QR refuses a non-finite frame
             raise overflow from exc
@@ -209,7 +209,7 @@ def lyapunov_spectrum(
 
 
 def _split_feedback(network, feedback):
-    """``(U_y.T, V.T, U_x.T, b + U_y c)`` of a validated readout ``(V, c)`` fed back."""
+    """``(U_y.T, V, U_x.T, b + U_y c)`` of a validated readout ``(V, c)`` fed back."""
     try:
         coef, intercept = feedback
     except (TypeError, ValueError):
@@ -233,7 +233,7 @@ def _split_feedback(network, feedback):
     feedback_t = np.ascontiguousarray(input_t[:m])
     return (
         feedback_t,
-        np.ascontiguousarray(coef.T),
+        np.ascontiguousarray(coef),
         np.ascontiguousarray(input_t[m:]),
         bias + intercept @ feedback_t,
     )
