@@ -290,9 +290,10 @@ def _product_scratch(h, indptr):
 def _add_low_rank(h, k, left_t, right, out):
     """Add ``left_t.T @ (right @ h[b])`` to out[b] for b < k: a rank-m term U V of W.
 
-    ``right @ h[b]`` is one BLAS GEMV (measured at N = 2000: 13 us for 64 rows, 4x
-    faster than a loop over units with the rows inside, 8x than one reduction per
-    row); the rank-one updates are loops that vectorise.
+    ``right @ h[b]`` is one BLAS GEMV (measured at N = 2000: 1.3 us for 3 rows and
+    13 us for 64, against 6.8 and 25 us for a loop over the units with the rows
+    inside, and 4.9 and 107 us for one reduction per row); the rank-one updates are
+    loops that vectorise.
     """
     n_units = h.shape[1]
     m = right.shape[0]
