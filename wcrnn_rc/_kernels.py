@@ -450,8 +450,7 @@ def run_packed(
 @njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL, nogil=True)
 def generate_closed_loop(
     exogenous,
-    exogenous_t,
-    feedback_t,
+    input_t,
     bias,
     h0,
     recurrent_t,
@@ -479,9 +478,9 @@ def generate_closed_loop(
     ``2 N n_targets`` per step, where folding it into ``W + U_y V`` would make a sparse
     W dense. Compiled lazily for float32 and float64 (F)::
 
-        (F[:, ::1], F[:, ::1], F[:, ::1], F[::1], F[:, ::1], F[:, ::1], i8[::1],
-         i8[::1], F[::1], i8, F[::1], F[:, :, ::1], F[:, ::1], f8, i8, F[:, ::1],
-         F[::1], F[:, ::1])
+        (F[:, ::1], F[:, ::1], F[::1], F[:, ::1], F[:, ::1], i8[::1], i8[::1],
+         F[::1], i8, F[::1], F[:, :, ::1], F[:, ::1], f8, i8, F[:, ::1], F[::1],
+         F[:, ::1])
 
     The forecast ``V h_k`` is one BLAS GEMV (faster than compiled loops for 3 targets
     as for 64; see ``_add_low_rank``).
@@ -490,8 +489,8 @@ def generate_closed_loop(
     ----------
     exogenous : ndarray of shape (n_steps, n_exogenous)
         x_k, the exogenous inputs of each step (zero columns for none).
-    exogenous_t, feedback_t : ndarray of shape (n_exogenous, n_units), (n_targets, n_units)
-        ``U_x.T`` and ``U_y.T``: the rows of ``U.T`` that take x and y.
+    input_t : ndarray of shape (n_targets + n_exogenous, n_units)
+        ``U.T``, whose first ``n_targets`` rows take y.
     bias : ndarray of shape (n_units,)
     h0 : ndarray of shape (1, n_units)
         The state the first forecast is read from.
@@ -514,12 +513,12 @@ def generate_closed_loop(
         first non-finite forecast, where the loop stopped.
     """
     n_steps, n_targets = forecasts.shape
-    n_units = h0.shape[1]
     h = h0.copy()
     pre = np.empty_like(h0)
     res = np.empty_like(h0)
     total = np.zeros(h0.shape, np.float64)  # _update_states' running sum, unused here
     scratch = _product_scratch(h0, indptr)
+    step_input = np.empty((1, input_t.shape[0]), h0.dtype)  # [y_k, x_k]
     for k in range(n_steps):
         y = forecasts[k]
         np.dot(coef, h[0], y)
@@ -528,16 +527,11 @@ def generate_closed_loop(
             if not np.isfinite(y[j]):
                 return h, k
         _recurrent_product(h, 1, recurrent_t, indptr, indices, data, pre, scratch)
-        for i in range(n_units):
-            pre[0, i] += bias[i]
         for j in range(n_targets):
-            yj = y[j]
-            for i in range(n_units):
-                pre[0, i] += yj * feedback_t[j, i]
-        for j in range(exogenous_t.shape[0]):
-            x = exogenous[k, j]
-            for i in range(n_units):
-                pre[0, i] += x * exogenous_t[j, i]
+            step_input[0, j] = y[j]
+        for j in range(exogenous.shape[1]):
+            step_input[0, n_targets + j] = exogenous[k, j]
+        _add_input(step_input, 0, 1, input_t, bias, pre)
         _apply_residual(h, 1, residual_kind, residual_diag, residual_blocks, residual_dense_t,
                         res)  # fmt: skip
         _update_states(res, pre, 1, coupling, activation, h, total)

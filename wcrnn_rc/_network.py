@@ -568,8 +568,7 @@ class Network:
         forecasts = np.empty((n_steps, n_targets), dtype)
         h, n_finite = _kernels.generate_closed_loop(
             np.ascontiguousarray(exogenous, dtype=dtype),
-            np.ascontiguousarray(input_t[n_targets:]),
-            np.ascontiguousarray(input_t[:n_targets]),
+            input_t,
             bias,
             np.array(h0, dtype=dtype, ndmin=2, order="C"),
             *self.recurrent_operands(dtype, batched=False),
