@@ -192,11 +192,53 @@ def test_arpack_non_convergence_warns_and_leaves_w_unscaled(monkeypatch):
         raise scipy.sparse.linalg.ArpackNoConvergence("no", np.zeros(0), np.zeros((0, 0)))
 
     monkeypatch.setattr(reservoir, "_DENSE_EIG_MAX_UNITS", 5)
+    monkeypatch.setattr(reservoir, "_DENSE_EIG_FALLBACK_MAX_UNITS", 5)
     monkeypatch.setattr(scipy.sparse.linalg, "eigs", no_convergence)
     unscaled = sparse_recurrent_weights(300, fan_in=3, exact_radius=False, random_state=0)
     with pytest.warns(UserWarning, match="ARPACK did not converge"):
         W = sparse_recurrent_weights(300, fan_in=3, random_state=0)
     np.testing.assert_array_equal(W.data, unscaled.data)
+
+
+def test_arpack_non_convergence_falls_back_to_dense_on_a_mid_size_component(monkeypatch):
+    def no_convergence(A, **kwargs):
+        raise scipy.sparse.linalg.ArpackNoConvergence("no", np.zeros(0), np.zeros((0, 0)))
+
+    monkeypatch.setattr(scipy.sparse.linalg, "eigs", no_convergence)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the dense fallback is silent
+        W = sparse_recurrent_weights(300, fan_in=3, gain=0.8, random_state=0)
+    np.testing.assert_allclose(_radius(W), 0.8, rtol=1e-12)
+
+
+@pytest.mark.parametrize("n_units", [300, 1000])
+def test_default_path_radius_matches_dense_eigenvalues(n_units):
+    # Components of more than 200 units go to ARPACK unpatched (faster from there on).
+    assert n_units > reservoir._DENSE_EIG_MAX_UNITS
+    for seed in range(3):
+        W = sparse_recurrent_weights(n_units, fan_in=4, exact_radius=False, random_state=seed)
+        np.testing.assert_allclose(spectral_radius(W), _radius(W), rtol=1e-7)
+        W = sparse_recurrent_weights(n_units, fan_in=4, gain=0.9, random_state=seed)
+        np.testing.assert_allclose(_radius(W), 0.9, rtol=1e-11)
+
+
+def test_radius_of_single_cycles_is_their_closed_form():
+    rng = np.random.default_rng(0)
+    for length in (2, 7, 400):
+        order = rng.permutation(length)
+        weights = rng.normal(size=length)
+        cycle = scipy.sparse.csr_array(
+            (weights, (order, np.roll(order, 1))), shape=(length, length)
+        )  # one edge into each unit, around one cycle
+        expected = np.prod(np.abs(weights)) ** (1 / length)
+        np.testing.assert_allclose(spectral_radius(cycle), expected, rtol=1e-12)
+        np.testing.assert_allclose(spectral_radius(cycle), _radius(cycle), rtol=1e-9)
+    # Fan-in 1 draws are unions of cycles with trees hanging off them.
+    for seed in range(5):
+        W = sparse_recurrent_weights(500, fan_in=1, exact_radius=False, random_state=seed)
+        np.testing.assert_allclose(spectral_radius(W), _radius(W), rtol=1e-9)
+    zero = scipy.sparse.csr_array(([0.0, 2.0], ([0, 1], [1, 0])), shape=(2, 2))
+    assert spectral_radius(zero) == 0.0  # a stored zero on the cycle
 
 
 def test_reservoir_caches_the_radius(series):
