@@ -206,3 +206,26 @@ def test_harvested_features_start_from_initial_state(ragged):
         np.testing.assert_allclose(out[i, :7], states[-1], rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(out[i, 7:], states.max(axis=0), rtol=1e-12, atol=1e-14)
     assert not np.allclose(out, res.transform(ragged))  # the start matters here
+
+
+def test_ppv_quantiles_run_over_an_evenly_spaced_subset_of_long_training_sets():
+    """100 sequences of 200 steps: 32 sequences give more than 4096 steps, so the
+    quantiles come from every 4th sequence (25 of them), and the others do not move
+    the thresholds."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 200, 2))
+    res = WCRNNReservoir(n_units=20, sequence_features="ppv", ppv_quantiles=3, random_state=0)
+    thresholds = res.fit(X).ppv_thresholds_.copy()
+    outside = X.copy()
+    outside[1::4] *= 3.0  # sequences 1, 5, 9, ...: not in the sample
+    np.testing.assert_array_equal(res.fit(outside).ppv_thresholds_, thresholds)
+    inside = X.copy()
+    inside[::4] *= 3.0  # sequences 0, 4, 8, ...: the sample
+    assert np.abs(res.fit(inside).ppv_thresholds_ - thresholds).max() > 1e-3
+    # Short sequences: the run covers as many as give about 4096 steps.
+    short = rng.normal(size=(100, 20, 2))
+    base = res.fit(short).ppv_thresholds_.copy()
+    changed = short.copy()
+    changed[2::4] *= 3.0  # in the sample (32 would be every 4th from 0): 4096 / 20
+    # steps need about 205 sequences, so all 100 run
+    assert np.abs(res.fit(changed).ppv_thresholds_ - base).max() > 1e-3

@@ -88,6 +88,14 @@ _MAX_PCA_SEQUENCES = 256
 # mean accuracy moved by -0.002 to +0.001 (seeds 0-9 / 0-2), fit + predict 4-48% faster.
 _QUANTILE_SAMPLE_ROWS = 1024
 _QUANTILE_SAMPLE_ELEMENTS = 1 << 22
+# The quantiles' run covers only as many training sequences (evenly spaced) as give
+# about _QUANTILE_RUN_ROWS steps, and at least _MIN_QUANTILE_SEQUENCES (up to
+# _MAX_PCA_SEQUENCES): it had run up to 256 whole sequences for 1024 kept rows, a
+# second run over most training sets. Measured on the classification benchmark
+# (seeds 0-9): mean accuracy 0.9461 with 256 sequences, 0.9472 with 32 (16: 0.9465);
+# OSULeaf's fit + predict 0.52 s against 0.43 s.
+_QUANTILE_RUN_ROWS = 4 * _QUANTILE_SAMPLE_ROWS
+_MIN_QUANTILE_SEQUENCES = 32
 # Range of the ppv quantile levels, drawn uniformly per unit and threshold.
 _PPV_LEVELS = (0.05, 0.95)
 _DEFAULT_RESIDUAL_SCALE = 0.95
@@ -723,7 +731,9 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         Number of thresholds per unit for ``"ppv"``. None compares each unit with
         0. An int k draws k quantile levels per unit, uniform on [0.05, 0.95], and
         ``fit`` sets the thresholds to those quantiles of the unit's training
-        states (about 1024 evenly strided steps of up to 256 sequences), as
+        states (about 1024 evenly strided steps of a run over evenly spaced
+        training sequences: enough for about 4096 steps, at least 32 of them and
+        at most 256), as
         MiniRocket sets its biases from quantiles of its convolution outputs: a
         threshold inside the range the unit visits gives an informative
         proportion, where 0 can lie outside it.
@@ -1057,8 +1067,10 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 *_PPV_LEVELS, size=(self.ppv_quantiles, n_units)
             )
             max_elements = min(_QUANTILE_SAMPLE_ELEMENTS, _QUANTILE_SAMPLE_ROWS * n_units)
+            mean_length = float(seqs.lengths.mean())
+            n_sequences = max(_MIN_QUANTILE_SEQUENCES, int(np.ceil(_QUANTILE_RUN_ROWS / mean_length)))
             self._ppv_thresholds = state_quantiles(
-                network, self._state_sample(seqs), levels, max_elements
+                network, self._state_sample(seqs, n_sequences), levels, max_elements
             )
             self._ppv_thresholds.flags.writeable = False
         else:
@@ -1085,9 +1097,10 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             )
 
     @staticmethod
-    def _state_sample(seqs):
-        """Up to ``_MAX_PCA_SEQUENCES`` evenly spaced training sequences."""
-        sample = seqs.data[:: max(1, -(-len(seqs) // _MAX_PCA_SEQUENCES))]
+    def _state_sample(seqs, max_sequences=_MAX_PCA_SEQUENCES):
+        """Up to ``max_sequences`` (at most ``_MAX_PCA_SEQUENCES``) evenly spaced sequences."""
+        max_sequences = min(max_sequences, _MAX_PCA_SEQUENCES)
+        sample = seqs.data[:: max(1, -(-len(seqs) // max_sequences))]
         return type(seqs)(seqs.kind, sample, seqs.dtype)
 
     def _warn_if_saturating(self, seqs):
