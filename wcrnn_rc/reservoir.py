@@ -1067,8 +1067,8 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 *_PPV_LEVELS, size=(self.ppv_quantiles, n_units)
             )
             max_elements = min(_QUANTILE_SAMPLE_ELEMENTS, _QUANTILE_SAMPLE_ROWS * n_units)
-            mean_length = float(seqs.lengths.mean())
-            n_sequences = max(_MIN_QUANTILE_SEQUENCES, int(np.ceil(_QUANTILE_RUN_ROWS / mean_length)))
+            needed = int(np.ceil(_QUANTILE_RUN_ROWS / float(seqs.lengths.mean())))
+            n_sequences = max(_MIN_QUANTILE_SEQUENCES, needed)
             self._ppv_thresholds = state_quantiles(
                 network, self._state_sample(seqs, n_sequences), levels, max_elements
             )
