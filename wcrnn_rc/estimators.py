@@ -351,7 +351,12 @@ class WCRNNRegressor(RegressorMixin, _WCRNNEstimator):
         parameters (``reservoir__coupling``) work in ``set_params`` and grid search.
     readout : regressor, default=None
         Any scikit-learn regressor, cloned into ``readout_``; None means
-        ``Ridge()``.
+        ``Ridge()``. A plain ``Ridge`` (not ``positive``) on a single series is
+        solved from statistics streamed with the run, by the library's solver
+        (Cholesky of the normal equations, or an SVD-based ``lstsq`` of them where
+        they are ill-conditioned), whatever its ``solver``; the result equals
+        ``Ridge.fit`` on the states to rounding. A subclass of ``Ridge`` runs its
+        own ``fit`` on the stored states.
     washout : int, default=0
         Initial time steps of a single training series left out of the readout's
         fit, while the state forgets ``h_0``. Not applied to sets of sequences.

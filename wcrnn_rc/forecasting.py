@@ -195,6 +195,11 @@ class WCRNNForecaster(NestedDefaultsMixin, BaseEstimator):
         ``set_params`` and grid search.
     readout : regressor, default=None
         Any scikit-learn regressor, cloned into ``readout_``; None means ``Ridge()``.
+        A plain ``Ridge`` (not ``positive``) is solved from statistics streamed with
+        the run, by the library's solver (Cholesky of the normal equations, or an
+        SVD-based ``lstsq`` of them where they are ill-conditioned), whatever its
+        ``solver``; the result equals ``Ridge.fit`` on the states to rounding. A
+        subclass of ``Ridge`` runs its own ``fit`` on the stored states.
     washout : int, default=100
         Leading steps of each training series (and the shortest ``context`` of
         ``predict``) during which the state forgets ``h_0``; left out of training.
