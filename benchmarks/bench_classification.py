@@ -188,7 +188,7 @@ def run_one(make, seed, data):
     return float(np.mean(np.asarray(pred).astype(str) == np.asarray(y_test).astype(str))), elapsed
 
 
-def run_pair_interleaved(pair, data, n_seeds, repeats):
+def run_pair_interleaved(pair, dataset, data, n_seeds, repeats):
     """The default and MiniRocket, timed ``repeats`` times per seed, alternating.
 
     Their time ratio is a target, and single fits of 0.1 s on a shared machine vary
@@ -211,9 +211,10 @@ def run_pair_interleaved(pair, data, n_seeds, repeats):
             out[name]["fit_predict_s"].append(float(np.median(times)))
             out[name]["fit_predict_repeats_s"].append(times)
     for name in pair:
+        accs = out[name]["accuracy"]
         print(
-            f"{name:16s} acc {np.mean(out[name]['accuracy']):.3f}  time (median of "
-            f"{repeats}, per seed) {np.mean(out[name]['fit_predict_s']):7.3f} s",
+            f"{dataset:18s} {name:16s} acc {np.mean(accs):.3f} ± {np.std(accs):.3f}  "
+            f"time {np.mean(out[name]['fit_predict_s']):7.2f} s (median of {repeats})",
             flush=True,
         )
     return out
@@ -250,7 +251,9 @@ def main(argv=None):
         results[dataset] = {}
         pair = [n for n in TIMED_PAIR if n in names and n not in failures]
         if len(pair) == len(TIMED_PAIR) and args.repeats > 1:
-            results[dataset].update(run_pair_interleaved(pair, data, args.seeds, args.repeats))
+            results[dataset].update(
+                run_pair_interleaved(pair, dataset, data, args.seeds, args.repeats)
+            )
         for name in names:
             if name in failures or name in results[dataset]:
                 continue

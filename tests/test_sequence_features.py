@@ -210,7 +210,7 @@ def test_harvested_features_start_from_initial_state(ragged):
 
 def test_ppv_quantiles_run_over_an_evenly_spaced_subset_of_long_training_sets():
     """100 sequences of 200 steps: 32 sequences give more than 4096 steps, so the
-    quantiles come from every 4th sequence (25 of them), and the others do not move
+    quantiles' run covers every 4th sequence (25 of them), and the others do not move
     the thresholds."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(100, 200, 2))
