@@ -37,8 +37,25 @@ def test_forecast_mackey_glass_has_no_attractor_figure(tmp_path, capsys):
     argv = ["forecast", "--system", "mackey-glass", "--units", "40", "--train", "600"]
     argv += ["--steps", "50", "--lyapunov-steps", "200", "--washout", "50", "-o", str(tmp_path)]
     assert main(argv) == 0
-    assert "Lyapunov times" not in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "steps = " in out and "Lyapunov times" in out  # one time unit per step
+    assert "time units" not in out
     assert {p.name for p in tmp_path.iterdir()} == {"forecast.csv", "forecast.png"}
+
+
+def test_forecast_systems_quote_the_generators_exponents():
+    from wcrnn_rc.cli._forecast import SYSTEMS
+    from wcrnn_rc.datasets import make_lorenz, make_lorenz96, make_mackey_glass, make_rossler
+
+    generated = {
+        "lorenz": make_lorenz(5, return_X_y=False),
+        "rossler": make_rossler(5, return_X_y=False),
+        "mackey-glass": make_mackey_glass(5, washout=0, return_X_y=False),
+        "lorenz96": make_lorenz96(5, n_variables=40, return_X_y=False),
+    }
+    assert set(generated) == set(SYSTEMS)
+    for name, bunch in generated.items():
+        assert SYSTEMS[name]["spectrum"][0] == bunch.lyapunov_exponent, name
 
 
 def test_plot_forecast_marks_the_valid_time():

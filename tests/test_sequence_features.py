@@ -83,8 +83,8 @@ def test_ppv_quantiles_are_quantiles_of_the_training_states(ragged):
     assert plain.ppv_thresholds_ is None
 
 
-def test_state_quantiles_match_numpy_on_the_strided_sample():
-    from wcrnn_rc._network import state_quantiles
+def test_state_quantiles_match_numpy_on_the_sampled_rows():
+    from wcrnn_rc._network import sample_rows, state_quantiles
     from wcrnn_rc._validation import Sequences
 
     rng = np.random.default_rng(1)
@@ -95,10 +95,32 @@ def test_state_quantiles_match_numpy_on_the_strided_sample():
     seqs = Sequences("series", [X], X.dtype)
     for max_elements, stride in [(10**6, 1), (5 * 100, 5)]:
         got = state_quantiles(res.network_, seqs, levels, max_elements)
-        want = [
-            [np.quantile(states[::stride, i], levels[j, i]) for i in range(5)] for j in range(3)
-        ]
+        kept = states[sample_rows(0, len(X), stride)]
+        assert abs(len(kept) - len(X) / stride) <= 5
+        want = [[np.quantile(kept[:, i], levels[j, i]) for i in range(5)] for j in range(3)]
         np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("n_sequences", "stride"), [(25, 5), (40, 4), (29, 13), (64, 2)])
+def test_sampled_rows_cover_every_sequence_and_step(n_sequences, stride):
+    """Packed rows are time-major (row t * B + s for step t of sequence s): every
+    stride-th row would keep only the sequences s = 0 mod gcd(B, stride). The hashed
+    sample keeps about 1 / stride of every sequence's steps, and of every stretch of
+    steps."""
+    from wcrnn_rc._network import sample_rows
+
+    n_steps = 400
+    rows = np.arange(n_steps * n_sequences)
+    kept = sample_rows(0, len(rows), stride)
+    expected = n_steps / stride
+    per_sequence = np.bincount(rows[kept] % n_sequences, minlength=n_sequences)
+    assert per_sequence.min() >= 0.7 * expected and per_sequence.max() <= 1.3 * expected
+    per_stretch = np.bincount(rows[kept] // n_sequences // 100, minlength=4)  # 100 steps each
+    np.testing.assert_allclose(per_stretch, 100 * n_sequences / stride, rtol=0.1)
+    # windows see the same rows as one run: the mask depends only on the row index
+    split = np.concatenate([sample_rows(0, 1000, stride), sample_rows(1000, len(rows), stride)])
+    np.testing.assert_array_equal(split, kept)
+    assert sample_rows(0, 50, 1).all()
 
 
 def test_bidirectional_reverse_block_is_the_reversed_sequences_forward_block(ragged):

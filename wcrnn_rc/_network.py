@@ -807,8 +807,26 @@ def principal_axes(network, seqs, n_components):
     return center, np.ascontiguousarray(axes * np.where(signs == 0, 1.0, signs))
 
 
+# Fibonacci hashing (Knuth): row r is kept when the low 32 bits of r * floor(2^32 / phi)
+# fall below 2^32 / stride. Unlike every stride-th packed row, which aliases with the
+# time-major packing (stride 5 over 25 running sequences kept rows of only 5 of them),
+# this spreads the kept rows over all sequences and steps; integer arithmetic, so the
+# sample is the same on every machine.
+_SAMPLE_HASH = np.uint64(2654435769)
+_SAMPLE_HASH_RANGE = 1 << 32
+
+
+def sample_rows(start, stop, stride):
+    """Boolean mask of the packed rows ``start`` .. ``stop - 1`` kept for a sample of
+    about one row in ``stride``, spread over sequences and steps (Fibonacci hashing)."""
+    rows = np.arange(start, stop, dtype=np.uint64)
+    hashed = (rows * _SAMPLE_HASH) & np.uint64(_SAMPLE_HASH_RANGE - 1)  # wraps mod 2^64
+    return hashed < np.uint64(_SAMPLE_HASH_RANGE // stride)
+
+
 def state_quantiles(network, seqs, levels, max_elements):
-    """Per-unit quantiles of the states of ``seqs``, from an evenly strided sample.
+    """Per-unit quantiles of the states of ``seqs``, from a sample of about one packed
+    row in ``stride`` spread over all sequences and steps (``sample_rows``).
 
     Parameters
     ----------
@@ -817,7 +835,7 @@ def state_quantiles(network, seqs, levels, max_elements):
     levels : ndarray of shape (n_levels, n_units)
         Quantile level in [0, 1] for each unit, one row per threshold.
     max_elements : int
-        At most about this many state entries are kept (every k-th packed row).
+        About this many state entries are kept at most.
 
     Returns
     -------
@@ -828,8 +846,7 @@ def state_quantiles(network, seqs, levels, max_elements):
     stride = max(1, -(-int(seqs.lengths.sum()) * n_units // max_elements))
     sample = []
     for rows, states, _, _ in network.state_windows(seqs, store_states=True):
-        first = -rows.start % stride  # keep packed rows whose index is a multiple of stride
-        sample.append(states[first::stride].astype(np.float64))
+        sample.append(states[sample_rows(rows.start, rows.stop, stride)].astype(np.float64))
     ordered = np.sort(np.concatenate(sample), axis=0)
     position = np.asarray(levels, dtype=np.float64) * (len(ordered) - 1)
     below = np.floor(position).astype(np.int64)

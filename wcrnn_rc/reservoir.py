@@ -82,7 +82,8 @@ _RUN_TIME_PARAMS = (
 # fitted on (evenly spaced).
 _MAX_PCA_SEQUENCES = 256
 # State entries sampled for the ppv quantiles: about _QUANTILE_SAMPLE_ROWS states
-# (evenly strided) per unit, at most _QUANTILE_SAMPLE_ELEMENTS (32 MB in float64).
+# per unit, spread over the run's sequences and steps (_network.sample_rows), at
+# most _QUANTILE_SAMPLE_ELEMENTS (32 MB in float64).
 # Sorting 4M entries took most of fit's time for WCRNNClassifier's default on
 # OSULeaf (200 x 427 steps, 300 units); with 1024 rows the classification benchmark's
 # mean accuracy moved by -0.002 to +0.001 (seeds 0-9 / 0-2), fit + predict 4-48% faster.
@@ -731,7 +732,7 @@ class WCRNNReservoir(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         Number of thresholds per unit for ``"ppv"``. None compares each unit with
         0. An int k draws k quantile levels per unit, uniform on [0.05, 0.95], and
         ``fit`` sets the thresholds to those quantiles of the unit's training
-        states (about 1024 evenly strided steps of a run over evenly spaced
+        states (about 1024 steps, spread over a run over evenly spaced
         training sequences: enough for about 4096 steps, at least 32 of them and
         at most 256), as
         MiniRocket sets its biases from quantiles of its convolution outputs: a
