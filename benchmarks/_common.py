@@ -383,6 +383,26 @@ def _cpu_model():
     return platform.processor() or None
 
 
+def _vector_isa():
+    """The CPU LLVM compiles numba's kernels for, and its widest vector extension.
+
+    The same CPU model can run with AVX-512 or without it (a hypervisor may hide it),
+    and the kernels' elementwise work runs about twice as wide with it.
+    """
+    try:
+        import llvmlite.binding as llvm
+
+        features = llvm.get_host_cpu_features()
+        cpu = llvm.get_host_cpu_name()
+    except (ImportError, RuntimeError):
+        return None
+    widest = next(
+        (name.upper() for name in ("avx512f", "avx2", "avx", "sse4.2") if features.get(name)),
+        None,
+    )
+    return {"llvm_cpu": cpu, "widest_vector_extension": widest}
+
+
 def _versions():
     versions = {}
     for package in PACKAGES:
@@ -465,6 +485,7 @@ def machine_info():
     return {
         "platform": platform.platform(),
         "cpu": _cpu_model(),
+        "vector_isa": _vector_isa(),
         "logical_cpus": os.cpu_count(),
         "python": sys.version.split()[0],
         "versions": _versions(),
@@ -485,8 +506,10 @@ def machine_line(info):
     probe = info.get("blas_default_over_one_thread", "BLAS thread probe not recorded")
     if isinstance(probe, float):
         probe = f"a GEMM with default threads took {probe:.2f}x its one-thread time"
+    isa = info.get("vector_isa") or {}
+    cpu = info["cpu"] if not isa else f"{info['cpu']} ({isa['widest_vector_extension']})"
     return (
-        f"machine: {info['cpu']}, {info['logical_cpus']} logical CPUs, Python "
+        f"machine: {cpu}, {info['logical_cpus']} logical CPUs, Python "
         f"{info['python']}; default threading (thread pools: {blas}); {probe}"
     )
 

@@ -361,6 +361,30 @@ def test_float32_tanh_within_a_few_ulp():
     np.testing.assert_array_equal(np.signbit(_tanh32(np.float32(-0.0))), True)
 
 
+def test_tanh_powers_of_two_from_their_bits():
+    """tanh builds 2^n from its IEEE bits (a bit cast LLVM vectorises on AVX2 too): exact
+    for every n its range reduction gives (0 to 58 in float64, 0 to 29 in float32), in
+    compiled code and in the plain-Python fallback alike."""
+    import numba
+
+    from wcrnn_rc._kernels import _float32_from_bits, _float64_from_bits
+
+    @numba.njit
+    def powers(n):
+        out64 = np.empty(n.size)
+        out32 = np.empty(n.size, np.float32)
+        for i in range(n.size):
+            out64[i] = _float64_from_bits((np.int64(np.int32(n[i])) + 1023) << 52)
+            out32[i] = _float32_from_bits((np.int32(n[i]) + 127) << 23)
+        return out64, out32
+
+    n = np.arange(64.0)
+    got64, got32 = powers(n)
+    np.testing.assert_array_equal(got64, np.ldexp(1.0, np.arange(64)))
+    np.testing.assert_array_equal(got32, np.ldexp(np.float32(1), np.arange(64)))
+    assert got32.dtype == np.float32
+
+
 def _force_chunks(monkeypatch, n_threads=3):
     """Chunk every batch across ``n_threads`` threads, however small."""
     from wcrnn_rc import _config, _kernels
