@@ -37,11 +37,15 @@ SMALL_PRODUCT_ROWS_X_UNITS = 256
 # per block of CSR_BATCH_BLOCK sequences, whose states it transposes into an (N, block)
 # scratch; fewer sequences run one mat-vec each. Measured with 10 non-zeros per row at
 # N = 1e4 (2 loaded cores), per sequence and step: 16 sequences 0.18 instead of 0.41 ms
-# in float64 and 0.10 instead of 0.29 ms in float32; blocks of 8 and 32 were no
-# faster; for one sequence the plain mat-vec was 3.7x faster than a transposed block.
-# benchmarks/bench_scale_batched.py times a batch of 64 against the bare mat-vec loop.
-# numba compiles both into the cached kernels (see SMALL_PRODUCT_ROWS_X_UNITS).
-CSR_BATCH_BLOCK = 16
+# in float64 and 0.10 instead of 0.29 ms in float32; for one sequence the plain
+# mat-vec was 3.7x faster than a transposed block. The block is 8, accumulated in
+# eight scalar lanes (the kernel's loop is written for 8): per sequence and unit on
+# AVX2, 1.9 against 2.7 ns with a 16-wide accumulator array at 300 units, fan-in 4,
+# 200 sequences, and 6.6 against 7.7 ns at 1e4 units, fan-in 10, 64 sequences (16
+# scalar lanes: 2.7 and 7.1 ns). benchmarks/bench_scale_batched.py times a batch of
+# 64 against the bare mat-vec loop. numba compiles both into the cached kernels (see
+# SMALL_PRODUCT_ROWS_X_UNITS).
+CSR_BATCH_BLOCK = 8
 CSR_BATCH_MIN_ROWS = 4
 
 # A batched run splits its sequences into chunks that run in parallel threads (one per

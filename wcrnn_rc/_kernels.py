@@ -63,6 +63,7 @@ _ERROR_MODEL = "numpy"
 # not import it; numba compiles their values in as constants.
 _SMALL_PRODUCT_ROWS_X_UNITS = SMALL_PRODUCT_ROWS_X_UNITS
 _CSR_BATCH_BLOCK = CSR_BATCH_BLOCK
+assert _CSR_BATCH_BLOCK == 8, "_recurrent_product's batched CSR loop has eight lanes"
 _CSR_BATCH_MIN_ROWS = CSR_BATCH_MIN_ROWS
 
 
@@ -291,26 +292,46 @@ def _recurrent_product(h, k, recurrent_t, indptr, indices, data, out, scratch):
                     acc += data[p] * h[b, np.uint64(indices[p])]
                 out[b, i] = acc
         return
-    # A batch: each CSR row is read once per block of sequences, whose states are
-    # transposed into ``scratch`` (n_units, block), so that the inner loop over the
-    # block is contiguous and vectorises (the block stays in L2 cache at N = 1e4).
-    block = scratch.shape[1]
-    acc = np.empty(block, out.dtype)
-    for b0 in range(0, k, block):
-        nb = min(block, k - b0)
+    # A batch: each CSR row is read once per block of 8 sequences, whose states are
+    # transposed into ``scratch`` (n_units, 8), so that a row's products accumulate in
+    # eight scalars LLVM keeps in vector registers (an accumulator array in memory
+    # took 1.2-1.4x as long on AVX2: its loads and stores, and their alias checks).
+    # Each lane sums its row in the stored order, as the one-sequence loop does.
+    zero = np.zeros(1, out.dtype)[0]  # the accumulators in the state dtype, as before
+    for b0 in range(0, k, _CSR_BATCH_BLOCK):
+        nb = min(_CSR_BATCH_BLOCK, k - b0)
         for b in range(nb):
             for j in range(n_units):
                 scratch[j, b] = h[b0 + b, j]
+        for b in range(nb, _CSR_BATCH_BLOCK):  # a partial block: idle lanes read zeros
+            for j in range(n_units):
+                scratch[j, b] = zero
         for i in range(n_units):
-            for b in range(nb):
-                acc[b] = 0.0
+            a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = zero
             for p in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
                 w = data[p]
-                j = np.uint64(indices[p])
+                r = scratch[np.uint64(indices[p])]
+                a0 += w * r[0]
+                a1 += w * r[1]
+                a2 += w * r[2]
+                a3 += w * r[3]
+                a4 += w * r[4]
+                a5 += w * r[5]
+                a6 += w * r[6]
+                a7 += w * r[7]
+            if nb == _CSR_BATCH_BLOCK:
+                out[b0, i] = a0
+                out[b0 + 1, i] = a1
+                out[b0 + 2, i] = a2
+                out[b0 + 3, i] = a3
+                out[b0 + 4, i] = a4
+                out[b0 + 5, i] = a5
+                out[b0 + 6, i] = a6
+                out[b0 + 7, i] = a7
+            else:
+                lanes = (a0, a1, a2, a3, a4, a5, a6, a7)
                 for b in range(nb):
-                    acc[b] += w * scratch[j, b]
-            for b in range(nb):
-                out[b0 + b, i] = acc[b]
+                    out[b0 + b, i] = lanes[b]
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)
