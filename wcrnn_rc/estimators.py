@@ -616,7 +616,7 @@ memory_curve_ :
     about 1024 steps per unit, fit + predict took 0.50x to 1.25x MiniRocket's time
     on the six datasets, and with that radius from ARPACK and the thresholds from a
     run over fewer training sequences, 0.44x to 0.99x (the median of five
-    interleaved runs per seed, on an AVX-512 machine; 0.47x to 0.99x on an
+    interleaved runs per seed, on an AVX-512 machine; 0.45x to 0.99x on an
     AVX2-only one; docs/benchmarks.md, section 9). Each change alone gained less
     (dense with ``input_scaling=0.5``: 0.942 on seeds 0 to 2; ``fan_in=4`` at 200
     units: 0.940); a ``StandardScaler`` before the ridge, with or without centring,
