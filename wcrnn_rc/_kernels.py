@@ -3,8 +3,7 @@
 Every ``@njit`` function of the library lives here, so that numba's on-disk cache
 (which does not track changes across files) stays consistent. This module imports
 only the standard library, numpy, numba (its ``njit`` through ``_numba_cache``, which
-keeps that cache out of the package directory, and llvmlite, numba's own code
-generator, for one bit cast) and ``_constants`` and ``_config``. Callers
+keeps that cache out of the package directory) and ``_constants`` and ``_config``. Callers
 validate the input, cast it to one canonical layout (C-contiguous float32 or
 float64) and call these kernels; ``wcrnn_rc._network`` holds their operands.
 
@@ -31,7 +30,6 @@ import threading
 
 import numba
 import numpy as np
-from llvmlite import ir as llvm_ir
 from numba.extending import intrinsic
 
 from . import _config
@@ -70,31 +68,25 @@ _CSR_BATCH_MIN_ROWS = CSR_BATCH_MIN_ROWS
 # 2^n for the exps in tanh, built from its IEEE bits: LLVM vectorises the shift and
 # the bit cast on any x86-64, where an int64 -> float conversion is a vector
 # instruction only with AVX-512 (AVX2 ran it scalar: tanh took 1.4x as long).
-if numba.config.DISABLE_JIT:
-
-    def _float64_from_bits(bits):
-        return np.int64(bits).view(np.float64)
-
-    def _float32_from_bits(bits):
-        return np.int32(bits).view(np.float32)
-
-else:
+def _bit_cast(int_type, float_type):
+    """An integer's bits read as a float of the same width: a numba intrinsic (NumPy's
+    ``view`` with the JIT off)."""
+    if numba.config.DISABLE_JIT:
+        return lambda bits: np.dtype(int_type.name).type(bits).view(float_type.name)
 
     @intrinsic
-    def _float64_from_bits(typingctx, bits):
+    def from_bits(typingctx, bits):
         def codegen(context, builder, signature, args):
-            value = context.cast(builder, args[0], signature.args[0], numba.types.int64)
-            return builder.bitcast(value, llvm_ir.DoubleType())
+            value = context.cast(builder, args[0], signature.args[0], int_type)
+            return builder.bitcast(value, context.get_value_type(float_type))
 
-        return numba.types.float64(bits), codegen
+        return float_type(bits), codegen
 
-    @intrinsic
-    def _float32_from_bits(typingctx, bits):
-        def codegen(context, builder, signature, args):
-            value = context.cast(builder, args[0], signature.args[0], numba.types.int32)
-            return builder.bitcast(value, llvm_ir.FloatType())
+    return from_bits
 
-        return numba.types.float32(bits), codegen
+
+_float64_from_bits = _bit_cast(numba.types.int64, numba.types.float64)
+_float32_from_bits = _bit_cast(numba.types.int32, numba.types.float32)
 
 
 # tanh alone may contract a * b + c into one FMA (1.3x faster on AVX-512; the results

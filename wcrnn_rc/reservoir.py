@@ -521,8 +521,8 @@ def _arpack_radius(block, tol, rng):
     # and ARPACK asked for one converged on a smaller one (off by 1.3 % at N = 2500,
     # fan-in 4, seed 2; six found the radius to 3e-11 on every draw tried, for 2 to 6
     # times the time, milliseconds at these sizes).
-    k = min(_ARPACK_EIGENVALUES, block.shape[0] - 2)
     n = block.shape[0]
+    k = min(_ARPACK_EIGENVALUES, n - 2)
     for ncv, maxiter in ((min(_ARPACK_LANCZOS_VECTORS, n - 1), 20 * n), (64, 100 * n)):
         try:
             values = scipy.sparse.linalg.eigs(
