@@ -1,6 +1,7 @@
 """The numba kernel against its plain-NumPy twin, for every residual kind, activation,
 dtype and storage of W, on single series, batches and ragged packs."""
 
+import numba
 import numpy as np
 import pytest
 from naive import (
@@ -479,6 +480,55 @@ def test_harvest_in_chunks_matches_naive(monkeypatch, path, dtype, global_random
     atol = {np.float32: 2e-4, np.float64: 1e-9}[dtype]
     np.testing.assert_allclose(got, want, rtol=RTOL[dtype], atol=atol)
     np.testing.assert_allclose(got, serial, rtol=RTOL[dtype], atol=atol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("path", ["dense", "sparse"])
+def test_blocks_of_sequences_match_naive(monkeypatch, path, dtype, global_random_seed):
+    """A ragged batch of two and a half blocks of sequences (``_kernels._sequence_block``),
+    so that sequences end inside every block: states and every harvested feature
+    against the NumPy twin, in one chunk and in two parallel chunks of more than a
+    block each."""
+    from wcrnn_rc import _config, _kernels
+
+    threshold = {"dense": 0.0, "sparse": 1.0}[path]
+    monkeypatch.setattr(_config, "SPARSE_MAX_DENSITY", {"series": threshold, "batch": threshold})
+    itemsize = np.dtype(dtype).itemsize
+    min_rows, n_units = _config.SEQUENCE_BLOCK_MIN_ROWS, 16
+    if numba.config.DISABLE_JIT:  # plain Python reads the sizes when called: small blocks
+        min_rows = 16
+        monkeypatch.setattr(_kernels, "_SEQUENCE_BLOCK_MIN_ROWS", min_rows)
+        monkeypatch.setattr(_kernels, "_SEQUENCE_BLOCK_BYTES", min_rows * n_units * itemsize)
+    else:  # the compiled sizes: the smallest N whose block is the minimum
+        n_units = _config.SEQUENCE_BLOCK_BYTES // (min_rows * itemsize)
+    block = _kernels._sequence_block(10**9, n_units, itemsize)
+    assert block == min_rows
+    rng = np.random.default_rng(global_random_seed)
+    lengths = rng.integers(2, 8, size=2 * block + block // 2 + 3)
+    X = [rng.uniform(-1, 1, size=(n, 2)).astype(dtype) for n in lengths]
+    res = WCRNNReservoir(
+        n_units=n_units, residual="rotational", residual_scale=0.8, fan_in=3,
+        sequence_features=HARVESTED, n_segments=2, model_space_components=3,
+        random_state=global_random_seed,
+    ).fit(X)  # fmt: skip
+    assert res.network_.uses_sparse(batched=True) == (path == "sparse")
+    checked = rng.choice(len(X), size=min(60, len(X)), replace=False)  # a slow twin
+    want_features = _naive_features(res, [X[i] for i in checked], HARVESTED)
+    atol = {np.float32: 2e-4, np.float64: 1e-9}[dtype]
+    for chunks in ("one", "two"):
+        if chunks == "one":
+            monkeypatch.setattr(_config, "PARALLEL_MIN_ELEMENTS", 1 << 62)
+        else:
+            _force_chunks(monkeypatch, n_threads=2)
+        states = res.run(X)
+        for i in checked:
+            want = naive_states(
+                X[i], res.recurrent_weights_, res.input_weights_, res.bias_, _rho(res),
+                res.coupling,
+            )  # fmt: skip
+            np.testing.assert_allclose(states[i], want, rtol=RTOL[dtype], atol=ATOL[dtype])
+        got = res.transform(X)[checked]
+        np.testing.assert_allclose(got, want_features, rtol=RTOL[dtype], atol=atol)
 
 
 def test_an_error_in_a_chunk_reaches_the_caller(monkeypatch):

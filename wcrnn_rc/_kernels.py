@@ -23,7 +23,9 @@ Sequences are stored *packed*, time-major, as in PyTorch's ``PackedSequence``: t
 sequences are sorted by decreasing length, and step ``t`` holds the rows of the
 ``batch_sizes[t]`` sequences that are still running, which are always a prefix of
 the batch. A single series is a batch of one; a 3-D batch has constant batch sizes.
-Each step is then one ``(k, N) @ (N, N)`` product over the running prefix.
+Each step is then one ``(k, N) @ (N, N)`` product over the running prefix. A large
+batch runs in blocks of sequences (``_config.SEQUENCE_BLOCK_BYTES``), each block
+through every step, so that a step's arrays stay in cache.
 """
 
 import threading
@@ -36,6 +38,8 @@ from . import _config
 from ._config import (
     CSR_BATCH_BLOCK,
     CSR_BATCH_MIN_ROWS,
+    SEQUENCE_BLOCK_BYTES,
+    SEQUENCE_BLOCK_MIN_ROWS,
     SMALL_PRODUCT_ROWS_X_UNITS,
 )
 from ._constants import (
@@ -63,6 +67,8 @@ _SMALL_PRODUCT_ROWS_X_UNITS = SMALL_PRODUCT_ROWS_X_UNITS
 _CSR_BATCH_BLOCK = CSR_BATCH_BLOCK
 assert _CSR_BATCH_BLOCK == 8, "_recurrent_product's batched CSR loop has eight lanes"
 _CSR_BATCH_MIN_ROWS = CSR_BATCH_MIN_ROWS
+_SEQUENCE_BLOCK_BYTES = SEQUENCE_BLOCK_BYTES
+_SEQUENCE_BLOCK_MIN_ROWS = SEQUENCE_BLOCK_MIN_ROWS
 
 
 # 2^n for the exps in tanh, built from its IEEE bits: LLVM vectorises the shift and
@@ -327,6 +333,13 @@ def _recurrent_product(h, k, recurrent_t, indptr, indices, data, out, scratch):
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)
+def _sequence_block(n_seq, n_units, itemsize):
+    """How many sequences a batched run steps together (``_config.SEQUENCE_BLOCK_BYTES``)."""
+    rows = max(_SEQUENCE_BLOCK_MIN_ROWS, _SEQUENCE_BLOCK_BYTES // (n_units * itemsize))
+    return max(1, min(n_seq, rows))
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)
 def _product_scratch(h, indptr):
     """Scratch for ``_recurrent_product``: a transposed block of states for a CSR W."""
     rows = h.shape[1] if indptr.shape[0] > 0 and h.shape[0] >= _CSR_BATCH_MIN_ROWS else 0
@@ -382,9 +395,10 @@ def _step(inputs, row, k, input_t, bias, h, recurrent_t, indptr, indices, data,
           activation, pre, res, total, scratch):  # fmt: skip
     """One step of rows :k of h (in place), adding the new states to ``total``.
 
-    The product, then the elementwise work, each over the whole batch: blocking the
-    rows so that the elementwise work finds them in cache (blocks of 128, or one row
-    at a time in one fused pass) was no faster at N = 200 (1797 and 20,000 rows).
+    The product, then the elementwise work, each over the k rows: blocking the rows
+    within a step (blocks of 128 after the whole product, or one row at a time in one
+    fused pass) was no faster at N = 200 (1797 and 20,000 rows); the kernels instead
+    run cache-sized blocks of sequences through all the steps (``_sequence_block``).
     """
     _recurrent_product(h, k, recurrent_t, indptr, indices, data, pre, scratch)
     _add_input(inputs, row, k, input_t, bias, pre)
@@ -470,22 +484,26 @@ def run_packed(
     h = h0.copy()
     total = np.zeros(h0.shape, np.float64)  # float64 whatever the state dtype (long runs)
     store_states = states.shape[0] > 0
-    pre = np.empty_like(h0)
-    res = np.empty_like(h0)
-    scratch = _product_scratch(h0, indptr)
-    row = first  # this chunk's first row at each step
-    for t in range(batch_sizes.shape[0]):
-        k = min(batch_sizes[t] - first, n_seq)
-        if k <= 0:  # batch sizes do not increase: this chunk has ended
-            break
-        _step(inputs, row, k, input_t, bias, h, recurrent_t, indptr, indices, data,
-              residual_kind, residual_diag, residual_blocks, residual_dense_t, coupling,
-              activation, pre, res, total, scratch)  # fmt: skip
-        if store_states:
-            for b in range(k):
-                for i in range(n_units):
-                    states[row + b, i] = h[b, i]
-        row += batch_sizes[t]
+    block = _sequence_block(n_seq, n_units, h0.itemsize)
+    pre = np.empty((block, n_units), h0.dtype)
+    res = np.empty_like(pre)
+    scratch = _product_scratch(pre, indptr)
+    for s0 in range(0, n_seq, block):  # each block of sequences through every step
+        s1 = min(s0 + block, n_seq)
+        h_block, total_block = h[s0:s1], total[s0:s1]
+        row = first + s0  # this block's first row at each step
+        for t in range(batch_sizes.shape[0]):
+            k = min(batch_sizes[t] - first - s0, s1 - s0)
+            if k <= 0:  # batch sizes do not increase: this block has ended
+                break
+            _step(inputs, row, k, input_t, bias, h_block, recurrent_t, indptr, indices,
+                  data, residual_kind, residual_diag, residual_blocks, residual_dense_t,
+                  coupling, activation, pre, res, total_block, scratch)  # fmt: skip
+            if store_states:
+                for b in range(k):
+                    for i in range(n_units):
+                        states[row + b, i] = h_block[b, i]
+            row += batch_sizes[t]
     return h, total
 
 
@@ -864,22 +882,43 @@ residual_kind, residual_diag, residual_blocks, residual_dense_t, coupling, activ
     """
     n_seq, n_units = h0.shape
     h = h0.copy()
-    pre = np.empty_like(h0)
-    res = np.empty_like(h0)
-    want_max = maximum.shape[0] > 0
-    want_pos = positives.shape[0] > 0
-    n_segments = segments.shape[1]
+    block = _sequence_block(n_seq, n_units, h0.itemsize)
+    pre = np.empty((block, n_units), h0.dtype)
+    res = np.empty_like(pre)
     model = gram.shape[0] > 0
+    centred = np.empty_like(pre) if model else pre[:0]
+    reduced = np.empty((block, projection.shape[1]), h0.dtype) if model else previous[:0]
+    scratch = _product_scratch(pre, indptr)
+    for s0 in range(0, n_seq, block):  # each block of sequences through every step
+        s1 = min(s0 + block, n_seq)
+        _harvest_block(inputs, input_t, bias, batch_sizes, h[s0:s1], recurrent_t, indptr,
+                       indices, data, residual_kind, residual_diag, residual_blocks,
+                       residual_dense_t, coupling, activation, step0, total[s0:s1],
+                       maximum[s0:s1], thresholds, positives[s0:s1], segment_ends[s0:s1],
+                       segments[s0:s1], projection, center, targets, previous[s0:s1],
+                       gram[s0:s1], cross[s0:s1], first + s0, pre, res, centred, reduced,
+                       scratch, model, maximum.shape[0] > 0, positives.shape[0] > 0)  # fmt: skip
+    return h
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)
+def _harvest_block(inputs, input_t, bias, batch_sizes, h, recurrent_t, indptr, indices,
+                   data, residual_kind, residual_diag, residual_blocks, residual_dense_t,
+                   coupling, activation, step0, total, maximum, thresholds, positives,
+                   segment_ends, segments, projection, center, targets, previous, gram,
+                   cross, first, pre, res, centred, reduced, scratch, model, want_max,
+                   want_pos):  # fmt: skip
+    """``harvest_packed`` for one block of sequences: h and the accumulators are the
+    block's (updated in place), ``first`` its first packed row."""
+    n_seq, n_units = h.shape
+    n_segments = segments.shape[1]
     n_comp = projection.shape[1]
     input_targets = targets.shape[0] > 0
     n_targets = cross.shape[2]
-    centred = np.empty_like(h0) if model else h0[:0]
-    reduced = np.empty((n_seq, n_comp), h0.dtype) if model else previous[:0]
-    scratch = _product_scratch(h0, indptr)
-    row = first  # this chunk's first row at each step
+    row = first  # this block's first row at each step
     for t in range(batch_sizes.shape[0]):
         k = min(batch_sizes[t] - first, n_seq)
-        if k <= 0:  # batch sizes do not increase: this chunk has ended
+        if k <= 0:  # batch sizes do not increase: this block has ended
             break
         step = step0 + t
         _step(inputs, row, k, input_t, bias, h, recurrent_t, indptr, indices, data,
@@ -921,7 +960,6 @@ residual_kind, residual_diag, residual_blocks, residual_dense_t, coupling, activ
                 for p in range(n_comp):
                     previous[b, p] = reduced[b, p]
         row += batch_sizes[t]
-    return h
 
 
 # --------------------------------------------------------------------------------------
