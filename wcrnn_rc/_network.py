@@ -22,7 +22,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _config, _kernels, _memory
 from ._constants import ACTIVATIONS, RESIDUAL_BLOCKS, RESIDUAL_DENSE, RESIDUAL_KINDS
-from ._validation import Sequences, make_packing, pack, unpack
+from ._validation import (
+    Sequences,
+    from_packed_order,
+    make_packing,
+    pack,
+    to_packed_order,
+    unpack,
+)
 
 __all__ = ["Network", "find_network", "find_reservoir", "network_of"]
 
@@ -445,7 +452,7 @@ class Network:
         input_t, bias = self.input_operands(dtype)
         operands = self.recurrent_operands(dtype, batched=packing.batch_sizes[0] > 1)
         fused = input_t.shape[0] <= _config.MAX_FUSED_FEATURES
-        h = self.initial_states(initial_state, len(seqs), dtype)[packing.order]
+        h = to_packed_order(self.initial_states(initial_state, len(seqs), dtype), packing)
         chunks = _kernels.parallel_chunks(packing.lengths, n_units, dense=operands[1].size == 0)
 
         buffer = np.empty((0, n_units), dtype)  # grown once, reused by every window
@@ -517,8 +524,7 @@ class Network:
             seqs, packing, out=packed_states, initial_state=initial_state
         ):
             last, total = last_so_far, total + window_total
-        inverse = np.argsort(packing.order)
-        last, total = last[inverse], total[inverse]
+        last, total = from_packed_order(last, packing), from_packed_order(total, packing)
         if not store_states:
             return None, last, total
         if len(seqs) == 1:
@@ -931,7 +937,7 @@ def _harvest_one_direction(network, seqs, spec, initial_state=None):
     cross = np.zeros((n_seq if model else 0, n_comp + 1, n_targets), np.float64)
     no_targets = np.zeros((0, n_targets), dtype)
 
-    h = network.initial_states(initial_state, n_seq, dtype)[packing.order]
+    h = to_packed_order(network.initial_states(initial_state, n_seq, dtype), packing)
     chunks = _kernels.parallel_chunks(lengths, n_units, dense=operands[1].size == 0)
     # The harvest keeps no states: a window holds its input rows (and the drive, when
     # computed outside the step), as in Network.state_windows.
@@ -994,8 +1000,9 @@ def _harvest_one_direction(network, seqs, spec, initial_state=None):
             gram, cross, lengths - 1, spec.model_space_alpha
         ).astype(dtype),
     }
-    out = np.hstack([blocks[name]() for name in spec.features])
-    return out[np.argsort(packing.order)]
+    parts = [blocks[name]() for name in spec.features]
+    out = parts[0] if len(parts) == 1 else np.hstack(parts)
+    return from_packed_order(out, packing)
 
 
 def model_space_weights(gram, cross, n_pairs, alpha):

@@ -254,6 +254,23 @@ def pack(seqs, packing):
     return packed
 
 
+def to_packed_order(rows, packing):
+    """Per-sequence rows (input order) in packed order: a view when that is the same."""
+    return rows if _in_input_order(packing) else rows[packing.order]
+
+
+def from_packed_order(rows, packing):
+    """Per-sequence rows in packed order back in input order (``to_packed_order``'s
+    inverse)."""
+    return rows if _in_input_order(packing) else rows[np.argsort(packing.order)]
+
+
+def _in_input_order(packing):
+    # Equal lengths (a 3-D batch) or already sorted: the stable sort kept every sequence
+    # in place, and permuting (n_sequences, N) arrays would be a copy for nothing.
+    return bool(np.all(packing.order == np.arange(len(packing.order))))
+
+
 def unpack(packed, packing):
     """Split packed rows back into sequences, in the original order."""
     if packing.positions is None:  # one sequence
