@@ -305,6 +305,18 @@ def test_supercritical_residual_warns_then_raises_on_blow_up():
         res.transform(X.astype(np.float32)[:300])  # float32 overflows sooner
 
 
+@pytest.mark.parametrize("features", ["last", "max", "mean", "segments"])
+def test_blow_up_raises_whatever_the_features(features):
+    """Without the mean, the harvest keeps no running sum and checks the last states."""
+    X = np.ones((5, 3000, 1))
+    with pytest.warns(SupercriticalResidualWarning):
+        res = WCRNNReservoir(
+            n_units=10, residual_scale=1.5, sequence_features=features, random_state=0
+        ).fit(X)
+    with pytest.raises(FloatingPointError, match="NaN or infinite"):
+        res.transform(X)
+
+
 def test_tanh_residual_above_one_stays_bounded_without_warning(recwarn):
     X = np.ones((2000, 1))
     res = WCRNNReservoir(n_units=10, residual="tanh", residual_scale=1.5, random_state=0).fit(X)

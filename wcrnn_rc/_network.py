@@ -913,7 +913,7 @@ def _harvest_one_direction(network, seqs, spec, initial_state=None):
 
     # Sums over time accumulate in float64 whatever the state dtype: a float32 sum of
     # 2e6 states is off by about 1e-3.
-    total = np.zeros((n_seq, n_units), np.float64)
+    total = np.zeros((n_seq if "mean" in wants else 0, n_units), np.float64)
     maximum = np.full((n_seq if "max" in wants else 0, n_units), -np.inf, dtype)
     if spec.ppv_thresholds is None:
         thresholds = np.zeros((1, n_units), dtype)
@@ -980,7 +980,9 @@ def _harvest_one_direction(network, seqs, spec, initial_state=None):
             ],
         )
         h = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        if not np.all(np.isfinite(total)):
+        # Without the sum, the window's last states: a non-finite state persists
+        # (inf and NaN propagate through rho and W) in all but degenerate networks.
+        if not np.all(np.isfinite(total if total.shape[0] else h)):
             raise FloatingPointError(
                 f"Reservoir states became NaN or infinite by time step {t1}. "
                 f"The residual's spectral radius is {network.residual_radius:.3g}"
