@@ -604,7 +604,7 @@ def generate_closed_loop(
     h = h0.copy()
     pre = np.empty_like(h0)
     res = np.empty_like(h0)
-    total = np.zeros(h0.shape, np.float64)  # _update_states' running sum, unused here
+    no_sum = np.zeros((0, h0.shape[1]), np.float64)  # _update_states keeps no running sum
     scratch = _product_scratch(h0, indptr)
     step_input = np.empty((1, input_t.shape[0]), h0.dtype)  # [y_k, x_k]
     for k in range(n_steps):
@@ -622,7 +622,7 @@ def generate_closed_loop(
         _add_input(step_input, 0, 1, input_t, bias, pre)
         _apply_residual(h, 1, residual_kind, residual_diag, residual_blocks, residual_dense_t,
                         res)  # fmt: skip
-        _update_states(res, pre, 1, coupling, activation, h, total)
+        _update_states(res, pre, 1, coupling, activation, h, no_sum)
     return h, n_steps
 
 
