@@ -186,7 +186,8 @@ def mackey_glass_data(seed):
 
 def ours(setting, seed):
     reservoir = WCRNNReservoir(n_units=N_UNITS, random_state=seed, **setting["reservoir"])
-    return WCRNNForecaster(reservoir, Ridge(alpha=setting["alpha"]), washout=WASHOUT)
+    readout = Ridge(alpha=setting["alpha"], solver=setting.get("solver", "auto"))
+    return WCRNNForecaster(reservoir, readout, washout=WASHOUT)
 
 
 def our_forecast(setting, seed, train, n_steps):

@@ -102,6 +102,88 @@ def test_ridge_statistics_match_ridge_with_and_without_intercept():
         RidgeStatistics().solve(Ridge())
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_svd_ridge_statistics_match_ridge_chunk_by_chunk(fit_intercept):
+    X, y = _data()
+    stats = RidgeStatistics(fit_intercept=fit_intercept, solver="svd")
+    for chunk in np.split(np.arange(len(X)), [3, 10, 200]):  # chunks shorter than R
+        stats.update(X[chunk], y[chunk])
+    alpha = np.array([0.5, 3.0])  # one per target
+    got = stats.solve(Ridge(alpha=alpha, fit_intercept=fit_intercept))
+    want = Ridge(alpha=alpha, fit_intercept=fit_intercept, solver="svd").fit(X, y)
+    assert stats.n_samples == len(X)
+    np.testing.assert_allclose(got.coef_, want.coef_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(got.intercept_, want.intercept_, rtol=1e-9, atol=1e-12)
+
+
+def _ill_conditioned(n=3000, d=40, condition=1e9, seed=0):
+    """A design with singular values from 1 down to 1 / condition and an offset mean,
+    as the states of a weakly coupled reservoir have, and targets that use them all."""
+    rng = np.random.default_rng(seed)
+    left = np.linalg.qr(rng.normal(size=(n, d)))[0]
+    right = np.linalg.qr(rng.normal(size=(d, d)))[0]
+    X = (left * np.logspace(0, -np.log10(condition), d)) @ right + rng.normal(size=d)
+    y = X @ rng.normal(size=(d, 1)) + 1e-9 * rng.normal(size=(n, 1))
+    return X, y
+
+
+def _precise_ridge(X, y, alpha):
+    """The ridge solution by an SVD of the augmented, centred design (no Gram matrix)."""
+    xc, yc = X - X.mean(axis=0), y - y.mean(axis=0)
+    d = X.shape[1]
+    design = np.vstack([xc, np.sqrt(alpha) * np.eye(d)])
+    coef = np.linalg.lstsq(design, np.vstack([yc, np.zeros((d, y.shape[1]))]), rcond=None)[0].T
+    return coef, y.mean(axis=0) - coef @ X.mean(axis=0)
+
+
+def test_svd_ridge_statistics_are_accurate_where_the_normal_equations_are_not():
+    X, y = _ill_conditioned()
+    alpha = 1e-14
+    coef, intercept = _precise_ridge(X, y, alpha)
+    stats = RidgeStatistics(solver="svd")
+    for chunk in np.array_split(np.arange(len(X)), 4):
+        stats.update(X[chunk], y[chunk])
+    got = stats.solve(Ridge(alpha=alpha))
+    scale = np.abs(coef).max()
+    # cond(X) * eps is about 1e-7: the factor of the design keeps those digits.
+    np.testing.assert_allclose(got.coef_, coef, atol=1e-5 * scale)
+    np.testing.assert_allclose(got.intercept_, intercept, atol=1e-5 * scale)
+    # The normal equations square the condition number (1e18) past float64's precision.
+    normal = RidgeStatistics().update(X, y).solve(Ridge(alpha=alpha))
+    assert np.abs(normal.coef_ - coef).max() > 1e-2 * scale
+
+
+def test_bad_ridge_statistics_solver():
+    with pytest.raises(ValueError, match="solver must be one of"):
+        RidgeStatistics(solver="qr")
+
+
+def test_estimators_solve_ridge_svd_by_the_streamed_factor():
+    """Ridge(solver="svd") reaches the precise solution through every streamed fit."""
+    rng = np.random.default_rng(1)
+    y = np.sin(0.05 * np.arange(1200))[:, None] + 0.01 * rng.normal(size=(1200, 1))
+    # A leaky network of weak coupling has nearly collinear states (condition 2.6e9).
+    res = WCRNNReservoir(
+        n_units=40, residual="identity", residual_scale=0.5, coupling=0.01, random_state=0
+    )
+    alpha = 1e-13
+    model = WCRNNForecaster(res, Ridge(alpha=alpha, solver="svd"), washout=50).fit(y)
+    states = model.reservoir_.run(y)
+    coef, intercept = _precise_ridge(states[50:-1], y[51:], alpha)
+    scale = np.abs(coef).max()
+    np.testing.assert_allclose(model.readout_.coef_, coef, atol=1e-4 * scale)
+    np.testing.assert_allclose(model.readout_.intercept_, intercept, atol=1e-4 * scale)
+    streamed = WCRNNForecaster(res, Ridge(alpha=alpha, solver="svd"), washout=50)
+    for chunk in np.array_split(y, 3):
+        streamed.partial_fit(chunk)
+    np.testing.assert_allclose(streamed.readout_.coef_, coef, atol=1e-4 * scale)
+    x = y[:-1]
+    regressor = WCRNNRegressor(res, Ridge(alpha=alpha, solver="svd"), washout=50)
+    regressor.fit(x, y[1:, 0])
+    coef, intercept = _precise_ridge(regressor.reservoir_.run(x)[50:], y[51:], alpha)
+    np.testing.assert_allclose(regressor.readout_.coef_, coef[0], atol=1e-4 * scale)
+
+
 # ------------------------------------------------------------------- partial_fit
 
 

@@ -28,8 +28,10 @@ def ridge_from_state_windows(windows, ridge):
     """Fit a ``Ridge`` from (states, targets) windows without holding all states.
 
     The windows' means and centred cross-products are merged pairwise (Chan et
-    al.'s update), so memory stays O(n_units**2) however long the series, and the
-    result equals ``ridge.fit`` on the stacked windows up to rounding.
+    al.'s update), or with ``Ridge(solver="svd")`` the triangular factor of a
+    streamed QR (see :class:`~wcrnn_rc.readouts.RidgeStatistics`), so memory stays
+    O(n_units**2) however long the series, and the result equals ``ridge.fit`` on the
+    stacked windows up to rounding.
 
     Parameters
     ----------
@@ -37,7 +39,8 @@ def ridge_from_state_windows(windows, ridge):
             (n_i, n_targets))
         Consecutive pieces of the design matrix and targets.
     ridge : Ridge
-        Unfitted template; its ``alpha`` and ``fit_intercept`` are used.
+        Unfitted template; its ``alpha``, ``fit_intercept`` and ``solver`` (``"svd"``
+        or the normal equations) are used.
 
     Returns
     -------
@@ -56,7 +59,7 @@ def ridge_from_state_windows(windows, ridge):
     >>> np.allclose(streamed.coef_, Ridge().fit(X, y).coef_)
     True
     """
-    stats = RidgeStatistics(fit_intercept=ridge.fit_intercept)
+    stats = RidgeStatistics.for_ridge(ridge)
     for states, targets in windows:
         stats.update(states, targets)
     return stats.solve(ridge)
@@ -352,11 +355,13 @@ class WCRNNRegressor(RegressorMixin, _WCRNNEstimator):
     readout : regressor, default=None
         Any scikit-learn regressor, cloned into ``readout_``; None means
         ``Ridge()``. A plain ``Ridge`` (not ``positive``) on a single series is
-        solved from statistics streamed with the run, by the library's solver
-        (Cholesky of the normal equations, or an SVD-based ``lstsq`` of them where
-        they are ill-conditioned), whatever its ``solver``; the result equals
-        ``Ridge.fit`` on the states to rounding. A subclass of ``Ridge`` runs its
-        own ``fit`` on the stored states.
+        solved from statistics streamed with the run: by the normal equations
+        (Cholesky, or an SVD-based ``lstsq`` of them where they are ill-conditioned)
+        for every ``solver`` but ``"svd"``, and by a streamed QR of the states for
+        ``Ridge(solver="svd")``, accurate where the states' condition number is too
+        large for the normal equations (:class:`~wcrnn_rc.readouts.RidgeStatistics`).
+        The result equals ``Ridge.fit`` on the states to rounding. A subclass of
+        ``Ridge`` runs its own ``fit`` on the stored states.
     washout : int, default=0
         Initial time steps of a single training series left out of the readout's
         fit, while the state forgets ``h_0``. Not applied to sets of sequences.
@@ -475,7 +480,7 @@ memory_curve_ :
             reservoir.fit(X)
             if type(readout) is Ridge and not readout.positive:
                 readout._validate_params()
-                learner = RidgeStatistics(fit_intercept=readout.fit_intercept)
+                learner = RidgeStatistics.for_ridge(readout)
             elif hasattr(readout, "partial_fit"):
                 learner = clone(readout)
             else:

@@ -196,10 +196,15 @@ class WCRNNForecaster(NestedDefaultsMixin, BaseEstimator):
     readout : regressor, default=None
         Any scikit-learn regressor, cloned into ``readout_``; None means ``Ridge()``.
         A plain ``Ridge`` (not ``positive``) is solved from statistics streamed with
-        the run, by the library's solver (Cholesky of the normal equations, or an
-        SVD-based ``lstsq`` of them where they are ill-conditioned), whatever its
-        ``solver``; the result equals ``Ridge.fit`` on the states to rounding. A
-        subclass of ``Ridge`` runs its own ``fit`` on the stored states.
+        the run: by the normal equations (Cholesky, or an SVD-based ``lstsq`` of them
+        where they are ill-conditioned) for every ``solver`` but ``"svd"``, and by a
+        streamed QR of the states for ``Ridge(solver="svd")``
+        (:class:`~wcrnn_rc.readouts.RidgeStatistics`). The result equals
+        ``Ridge.fit`` on the states to rounding. A nearly unregularised readout
+        (``alpha`` of 1e-10 or less, as chaotic systems are trained with) needs
+        ``"svd"``: the states' condition number reaches 1e9, which the normal
+        equations square past float64's precision. A subclass of ``Ridge`` runs its
+        own ``fit`` on the stored states.
     washout : int, default=100
         Leading steps of each training series (and the shortest ``context`` of
         ``predict``) during which the state forgets ``h_0``; left out of training.
@@ -495,7 +500,7 @@ class WCRNNForecaster(NestedDefaultsMixin, BaseEstimator):
             reservoir.fit(inputs)
             if _ridge_fast_path(readout):
                 readout._validate_params()
-                learner = RidgeStatistics(fit_intercept=readout.fit_intercept)
+                learner = RidgeStatistics.for_ridge(readout)
             elif hasattr(readout, "partial_fit"):
                 learner = clone(readout)
             else:
