@@ -2,8 +2,10 @@
 
 Datasets (read offline by ``wcrnn_rc.datasets.load_ucr_uea``, the archive's own
 train/test split, the same for every contender): GunPoint, ArrowHead,
-ItalyPowerDemand, OSULeaf (univariate), BasicMotions and JapaneseVowels
-(multivariate; JapaneseVowels has variable lengths). Contenders:
+ItalyPowerDemand, OSULeaf, ACSF1, PickupGestureWiimoteZ (univariate;
+PickupGestureWiimoteZ has variable lengths), BasicMotions and JapaneseVowels
+(multivariate; JapaneseVowels has variable lengths): every classification dataset
+that aeon ships but its UnitTest. Contenders:
 
 - ``wcrnn_default``: ``WCRNNClassifier(reservoir__random_state=seed)``, the defaults;
 - ``wcrnn_search``: the best of a small ``GridSearchCV`` (3-fold, on the training
@@ -13,6 +15,11 @@ ItalyPowerDemand, OSULeaf (univariate), BasicMotions and JapaneseVowels
   ``StandardScaler(with_mean=False)`` and ``RidgeClassifierCV``), ``n_jobs=1``;
   variable-length series are edge-padded to the training split's longest (test
   series longer than that are cut), as MiniRocket needs equal lengths;
+- ``minirocket_resized``: the same, with variable-length series linearly
+  interpolated to that length instead (run on those datasets only). The targets
+  compare the default with the better of the two MiniRocket accuracies on each
+  dataset (chosen on the test split, so the anchor at its best): on
+  PickupGestureWiimoteZ interpolation gave 0.87 against padding's 0.64;
 - ``reservoirpy_esn``: reservoirpy's ``Reservoir`` (200 units, leak 0.3, spectral
   radius 0.9), last state of each sequence into the same ``RidgeClassifierCV``;
 - ``pyrcn``: PyRCN 0.1's ``ESNClassifier`` with its defaults (its readout is trained
@@ -63,6 +70,8 @@ DATASETS = [
     "OSULeaf",
     "BasicMotions",
     "JapaneseVowels",
+    "ACSF1",
+    "PickupGestureWiimoteZ",
 ]
 SEEDS = (0, 1, 2)
 # The pair whose time ratio is a target, timed REPEATS times per seed, interleaved.
@@ -87,6 +96,20 @@ def _pad(X, length):
     )
 
 
+def _resize(X, length):
+    """Linearly interpolate (T_i, d) series to ``length`` steps, aeon layout (n, d, T)."""
+    if not isinstance(X, list) and X.shape[1] == length:
+        return X.transpose(0, 2, 1)
+    grid = np.linspace(0.0, 1.0, length)
+    return np.stack(
+        [[np.interp(grid, np.linspace(0.0, 1.0, len(x)), channel) for channel in x.T] for x in X]
+    )
+
+
+def _equal_length(data):
+    return len({len(x) for X in (data[0], data[2]) for x in X}) == 1
+
+
 def wcrnn_default(seed):
     return WCRNNClassifier().set_params(reservoir__random_state=seed)
 
@@ -98,18 +121,26 @@ def wcrnn_search(seed):
 
 
 class MiniRocket:
-    def __init__(self, seed):
+    """aeon's MiniRocket; series of unequal length edge-padded (or, with
+    ``to_length=_resize``, interpolated) to the training split's longest."""
+
+    def __init__(self, seed, to_length=_pad):
         from aeon.classification.convolution_based import MiniRocketClassifier
 
         self.model = MiniRocketClassifier(random_state=seed, n_jobs=1)
+        self.to_length = to_length
 
     def fit(self, X, y):
         self.length = max(len(x) for x in X)  # the training split's longest series
-        self.model.fit(_pad(X, self.length), y)
+        self.model.fit(self.to_length(X, self.length), y)
         return self
 
     def predict(self, X):
-        return self.model.predict(_pad(X, self.length))
+        return self.model.predict(self.to_length(X, self.length))
+
+
+def minirocket_resized(seed):
+    return MiniRocket(seed, to_length=_resize)
 
 
 class ReservoirpyESN:
@@ -161,6 +192,7 @@ CONTENDERS = {
     "wcrnn_default": wcrnn_default,
     "wcrnn_search": wcrnn_search,
     "minirocket": MiniRocket,
+    "minirocket_resized": minirocket_resized,
     "reservoirpy_esn": ReservoirpyESN,
     "pyrcn": PyRCN,
 }
@@ -259,6 +291,8 @@ def main(argv=None):
                 continue
             if name == "pyrcn" and not _small(data):
                 continue
+            if name == "minirocket_resized" and _equal_length(data):
+                continue  # the same series as "minirocket"
             accs, times = [], []
             try:
                 if name != "pyrcn":  # compiles what this dataset's shapes need (untimed)
@@ -292,6 +326,21 @@ def main(argv=None):
     )
 
 
+# Accuracies are means of counts over seeds: a gap of exactly 0.02 (2 of 100 test cases)
+# can come out as -0.020000000000000018.
+_ROUNDING = 1e-12
+
+
+def _anchor_accuracy(result):
+    """MiniRocket's mean accuracy with the better of padding and interpolating series
+    of unequal length (chosen on the test split: the anchor at its best)."""
+    return max(
+        float(np.mean(result[n]["accuracy"]))
+        for n in ("minirocket", "minirocket_resized")
+        if n in result
+    )
+
+
 def summarise(results, names):
     datasets = [d for d in results if "minirocket" in results[d] and "wcrnn_default" in results[d]]
     mean = {  # contenders run on every dataset (PyRCN's subset is in the table only)
@@ -299,11 +348,10 @@ def summarise(results, names):
         for n in names
         if all(n in results[d] for d in datasets)
     }
+    if "minirocket" in mean:
+        mean["minirocket"] = float(np.mean([_anchor_accuracy(results[d]) for d in datasets]))
     gaps = {
-        d: float(
-            np.mean(results[d]["wcrnn_default"]["accuracy"])
-            - np.mean(results[d]["minirocket"]["accuracy"])
-        )
+        d: float(np.mean(results[d]["wcrnn_default"]["accuracy"]) - _anchor_accuracy(results[d]))
         for d in datasets
     }
     time_ratio = {
@@ -324,7 +372,7 @@ def summarise(results, names):
     for d in datasets:
         lines.append(
             f"{d}: default - MiniRocket accuracy {gaps[d]:+.3f} "
-            f"({'met' if gaps[d] >= -0.02 else 'missed'} within 0.02); "
+            f"({'met' if gaps[d] >= -0.02 - _ROUNDING else 'missed'} within 0.02); "
             f"time ratio {time_ratio[d]:.2f} ({'met' if time_ratio[d] <= 1 else 'missed'} <= 1)"
         )
     return {
