@@ -224,8 +224,30 @@ def _update_states(res, pre, k, coupling, activation, h, total):
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)
-def _apply_residual(h, k, kind, diag, blocks, dense_t, out):
-    """Write rho(h[:k]) into out[:k]; h is (B, N), out has the same shape."""
+def _pair_columns(blocks):
+    """The 2x2 blocks of a block residual as two rows of per-unit coefficients.
+
+    ``pairs[0, i]`` multiplies the first unit of unit i's pair and ``pairs[1, i]`` the
+    second: ``rho(h)[2p + r] = pairs[0, 2p + r] h[2p] + pairs[1, 2p + r] h[2p + 1]``,
+    the same products and sums as ``blocks[p] @ h[2p : 2p + 2]``. Read with unit
+    stride, they made the residual pass 2.2x (float64) to 4.4x (float32) faster than
+    the blocks read as rows of 4 (a 655 x 200 block of states).
+    """
+    n_blocks = blocks.shape[0]
+    pairs = np.empty((2, 2 * n_blocks), blocks.dtype)
+    for p in range(n_blocks):
+        for r in range(2):
+            pairs[0, 2 * p + r] = blocks[p, r, 0]
+            pairs[1, 2 * p + r] = blocks[p, r, 1]
+    return pairs
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)
+def _apply_residual(h, k, kind, diag, pairs, dense_t, out):
+    """Write rho(h[:k]) into out[:k]; h is (B, N), out has the same shape.
+
+    ``pairs`` holds a block residual's coefficients as ``_pair_columns`` gives them.
+    """
     n_units = h.shape[1]
     if kind == RESIDUAL_DENSE:
         np.dot(h[:k], dense_t, out[:k])
@@ -238,18 +260,16 @@ def _apply_residual(h, k, kind, diag, blocks, dense_t, out):
             for i in range(n_units):
                 out[b, i] = diag[i] * _tanh(h[b, i])
     elif kind == RESIDUAL_BLOCKS:
-        n_blocks = blocks.shape[0]
-        # Rows of h and out, and the blocks as rows of 4: this form vectorises
-        # (measured: 2.7x faster than indexing h[b, i] and blocks[p, i, j]).
-        flat = blocks.reshape(n_blocks, 4)
+        n_blocks = pairs.shape[1] // 2
+        first, second = pairs[0], pairs[1]
         for b in range(k):
             h_row = h[b]
             out_row = out[b]
             for p in range(n_blocks):
                 x0 = h_row[2 * p]
                 x1 = h_row[2 * p + 1]
-                out_row[2 * p] = flat[p, 0] * x0 + flat[p, 1] * x1
-                out_row[2 * p + 1] = flat[p, 2] * x0 + flat[p, 3] * x1
+                out_row[2 * p] = first[2 * p] * x0 + second[2 * p] * x1
+                out_row[2 * p + 1] = first[2 * p + 1] * x0 + second[2 * p + 1] * x1
             if 2 * n_blocks < n_units:  # odd N: one trailing 1x1 block
                 out_row[n_units - 1] = diag[n_units - 1] * h_row[n_units - 1]
     else:  # RESIDUAL_NONE
@@ -379,10 +399,13 @@ def _add_input(inputs, row, k, input_t, bias, out):
             for i in range(n_units):
                 out[b, i] += inputs[row + b, i]
         return
+    # The bias and the first feature in one pass (the same sums, in the same order):
+    # one pass fewer over out.
     for b in range(k):
+        x = inputs[row + b, 0]
         for i in range(n_units):
-            out[b, i] += bias[i]
-        for j in range(input_t.shape[0]):
+            out[b, i] = (out[b, i] + bias[i]) + x * input_t[0, i]
+        for j in range(1, input_t.shape[0]):
             x = inputs[row + b, j]
             for i in range(n_units):
                 out[b, i] += x * input_t[j, i]
@@ -390,7 +413,7 @@ def _add_input(inputs, row, k, input_t, bias, out):
 
 @njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)
 def _step(inputs, row, k, input_t, bias, h, recurrent_t, indptr, indices, data,
-          residual_kind, residual_diag, residual_blocks, residual_dense_t, coupling,
+          residual_kind, residual_diag, residual_pairs, residual_dense_t, coupling,
           activation, pre, res, total, scratch):  # fmt: skip
     """One step of rows :k of h (in place), adding the new states to ``total``.
 
@@ -401,7 +424,7 @@ def _step(inputs, row, k, input_t, bias, h, recurrent_t, indptr, indices, data,
     """
     _recurrent_product(h, k, recurrent_t, indptr, indices, data, pre, scratch)
     _add_input(inputs, row, k, input_t, bias, pre)
-    _apply_residual(h, k, residual_kind, residual_diag, residual_blocks, residual_dense_t, res)
+    _apply_residual(h, k, residual_kind, residual_diag, residual_pairs, residual_dense_t, res)
     _update_states(res, pre, k, coupling, activation, h, total)
 
 
@@ -487,6 +510,7 @@ def run_packed(
     pre = np.empty((block, n_units), h0.dtype)
     res = np.empty_like(pre)
     scratch = _product_scratch(pre, indptr)
+    pairs = _pair_columns(residual_blocks)
     for s0 in range(0, n_seq, block):  # each block of sequences through every step
         s1 = min(s0 + block, n_seq)
         h_block, total_block = h[s0:s1], total[s0:s1]
@@ -496,7 +520,7 @@ def run_packed(
             if k <= 0:  # batch sizes do not increase: this block has ended
                 break
             _step(inputs, row, k, input_t, bias, h_block, recurrent_t, indptr, indices,
-                  data, residual_kind, residual_diag, residual_blocks, residual_dense_t,
+                  data, residual_kind, residual_diag, pairs, residual_dense_t,
                   coupling, activation, pre, res, total_block, scratch)  # fmt: skip
             if store_states:
                 for b in range(k):
@@ -583,6 +607,7 @@ def generate_closed_loop(
     no_sum = np.zeros((0, h0.shape[1]), np.float64)  # _update_states keeps no running sum
     scratch = _product_scratch(h0, indptr)
     step_input = np.empty((1, input_t.shape[0]), h0.dtype)  # [y_k, x_k]
+    pairs = _pair_columns(residual_blocks)
     for k in range(n_steps):
         y = forecasts[k]
         np.dot(coef, h[0], y)
@@ -596,8 +621,7 @@ def generate_closed_loop(
         for j in range(exogenous.shape[1]):
             step_input[0, n_targets + j] = exogenous[k, j]
         _add_input(step_input, 0, 1, input_t, bias, pre)
-        _apply_residual(h, 1, residual_kind, residual_diag, residual_blocks, residual_dense_t,
-                        res)  # fmt: skip
+        _apply_residual(h, 1, residual_kind, residual_diag, pairs, residual_dense_t, res)
         _update_states(res, pre, 1, coupling, activation, h, no_sum)
     return h, n_steps
 
@@ -696,6 +720,7 @@ residual_blocks, residual_dense_t, coupling, activation :
     scratch = _product_scratch(h0, indptr)
     frame_scratch = _product_scratch(frame0, indptr)
     r_frame = np.empty_like(frame0) if residual_kind == RESIDUAL_DENSE else frame0[:0]
+    pairs = _pair_columns(residual_blocks)
     log_growth = np.zeros(k)
     adaptive = reorthonormalize_every <= 0
     interval = 1 if adaptive else reorthonormalize_every
@@ -727,17 +752,19 @@ residual_blocks, residual_dense_t, coupling, activation :
                     frame[r, i] = r_frame[r, i] + branch_slope[i] * w_frame[r, i]
         elif residual_kind == RESIDUAL_BLOCKS:
             n_blocks = residual_blocks.shape[0]
+            first, second = pairs[0], pairs[1]
             for r in range(k):
                 for p in range(n_blocks):
                     x0 = frame[r, 2 * p]
                     x1 = frame[r, 2 * p + 1]
-                    b = residual_blocks[p]
                     frame[r, 2 * p] = (
-                        b[0, 0] * x0 + b[0, 1] * x1 + branch_slope[2 * p] * w_frame[r, 2 * p]
+                        first[2 * p] * x0
+                        + second[2 * p] * x1
+                        + branch_slope[2 * p] * w_frame[r, 2 * p]
                     )
                     frame[r, 2 * p + 1] = (
-                        b[1, 0] * x0
-                        + b[1, 1] * x1
+                        first[2 * p + 1] * x0
+                        + second[2 * p + 1] * x1
                         + branch_slope[2 * p + 1] * w_frame[r, 2 * p + 1]
                     )
                 if 2 * n_blocks < n_units:
@@ -756,7 +783,7 @@ residual_blocks, residual_dense_t, coupling, activation :
                 for i in range(n_units):
                     frame[r, i] = residual_slope[i] * frame[r, i] + branch_slope[i] * w_frame[r, i]
 
-        _apply_residual(h, 1, residual_kind, residual_diag, residual_blocks, residual_dense_t, res)
+        _apply_residual(h, 1, residual_kind, residual_diag, pairs, residual_dense_t, res)
         for i in range(n_units):
             h[0, i] = res[0, i] + pre[0, i]
 
@@ -888,10 +915,11 @@ residual_kind, residual_diag, residual_blocks, residual_dense_t, coupling, activ
     centred = np.empty_like(pre) if model else pre[:0]
     reduced = np.empty((block, projection.shape[1]), h0.dtype) if model else previous[:0]
     scratch = _product_scratch(pre, indptr)
+    pairs = _pair_columns(residual_blocks)
     for s0 in range(0, n_seq, block):  # each block of sequences through every step
         s1 = min(s0 + block, n_seq)
         _harvest_block(inputs, input_t, bias, batch_sizes, h[s0:s1], recurrent_t, indptr,
-                       indices, data, residual_kind, residual_diag, residual_blocks,
+                       indices, data, residual_kind, residual_diag, pairs,
                        residual_dense_t, coupling, activation, step0, total[s0:s1],
                        maximum[s0:s1], thresholds, positives[s0:s1], segment_ends[s0:s1],
                        segments[s0:s1], projection, center, targets, previous[s0:s1],
@@ -902,12 +930,13 @@ residual_kind, residual_diag, residual_blocks, residual_dense_t, coupling, activ
 
 @njit(cache=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)
 def _harvest_block(inputs, input_t, bias, batch_sizes, h, recurrent_t, indptr, indices,
-                   data, residual_kind, residual_diag, residual_blocks, residual_dense_t,
+                   data, residual_kind, residual_diag, residual_pairs, residual_dense_t,
                    coupling, activation, step0, total, maximum, thresholds, positives,
                    segment_ends, segments, projection, center, targets, previous, gram,
                    cross, first, pre, res, centred, reduced, scratch):  # fmt: skip
     """``harvest_packed`` for one block of sequences: h and the accumulators are the
-    block's (updated in place), ``first`` its first packed row."""
+    block's (updated in place), ``first`` its first packed row, ``residual_pairs``
+    from ``_pair_columns``."""
     n_seq, n_units = h.shape
     want_max = maximum.shape[0] > 0  # a switched-off accumulator has no rows
     want_pos = positives.shape[0] > 0
@@ -923,7 +952,7 @@ def _harvest_block(inputs, input_t, bias, batch_sizes, h, recurrent_t, indptr, i
             break
         step = step0 + t
         _step(inputs, row, k, input_t, bias, h, recurrent_t, indptr, indices, data,
-              residual_kind, residual_diag, residual_blocks, residual_dense_t, coupling,
+              residual_kind, residual_diag, residual_pairs, residual_dense_t, coupling,
               activation, pre, res, total, scratch)  # fmt: skip
         # Unconditional stores of a select, not stores under an if: LLVM does not
         # invent stores, so a conditional store vectorises only as a masked store,
@@ -1102,7 +1131,8 @@ def bptt_forward_step(
     (batch, n_units) slices of the arrays of ``bptt_forward``.
     """
     if residual_kind != RESIDUAL_DENSE:
-        _apply_residual(h, k, residual_kind, residual_diag, residual_blocks, res[:0], res)
+        pairs = _pair_columns(residual_blocks)  # O(N), against the step's O(N^2)
+        _apply_residual(h, k, residual_kind, residual_diag, pairs, res[:0], res)
     _branch_step(pre, res, drive, k, coupling, activation, h, states, slopes)
 
 
