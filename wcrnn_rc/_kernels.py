@@ -200,23 +200,29 @@ def _update_states(res, pre, k, coupling, activation, h, total):
     sum inside the update's loop, and 0.55 ns without it.
     """
     n_units = h.shape[1]
+    # eps in the state dtype: a float64 eps made a float32 update float64 arithmetic,
+    # converted both ways (0.75 against 0.52 ns per state, a 655 x 200 block).
+    eps = np.empty(1, h.dtype)
+    eps[0] = coupling
+    c = eps[0]
     if activation == ACTIVATION_TANH:
         if h.itemsize == 4:
             for b in range(k):
                 for i in range(n_units):
-                    h[b, i] = res[b, i] + coupling * _tanh32(pre[b, i])
+                    h[b, i] = res[b, i] + c * _tanh32(pre[b, i])
         else:
             for b in range(k):
                 for i in range(n_units):
-                    h[b, i] = res[b, i] + coupling * _tanh(pre[b, i])
+                    h[b, i] = res[b, i] + c * _tanh(pre[b, i])
     elif activation == ACTIVATION_RELU:
+        zero = np.zeros(1, h.dtype)[0]
         for b in range(k):
             for i in range(n_units):
-                h[b, i] = res[b, i] + coupling * max(pre[b, i], 0.0)
+                h[b, i] = res[b, i] + c * max(pre[b, i], zero)
     else:
         for b in range(k):
             for i in range(n_units):
-                h[b, i] = res[b, i] + coupling * pre[b, i]
+                h[b, i] = res[b, i] + c * pre[b, i]
     if total.shape[0] > 0:
         for b in range(k):
             for i in range(n_units):
