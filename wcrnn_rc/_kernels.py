@@ -262,9 +262,14 @@ def _apply_residual(h, k, kind, diag, pairs, dense_t, out):
             for i in range(n_units):
                 out[b, i] = diag[i] * h[b, i]
     elif kind == RESIDUAL_TANH:
-        for b in range(k):
-            for i in range(n_units):
-                out[b, i] = diag[i] * _tanh(h[b, i])
+        if h.itemsize == 4:  # float32 arithmetic for float32 states, as in _update_states
+            for b in range(k):
+                for i in range(n_units):
+                    out[b, i] = diag[i] * _tanh32(h[b, i])
+        else:
+            for b in range(k):
+                for i in range(n_units):
+                    out[b, i] = diag[i] * _tanh(h[b, i])
     elif kind == RESIDUAL_BLOCKS:
         n_blocks = pairs.shape[1] // 2
         first, second = pairs[0], pairs[1]
